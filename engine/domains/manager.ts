@@ -1,0 +1,545 @@
+// The domain registry and lifecycle: what xend did for Xen domains, done with QEMU processes.
+//
+//   create ─► QEMU built paused (-S) ─► setup (balloon, VNC password, taps) ─► cont ─► running
+//   running ⇄ paused                                     (pause / unpause)
+//   running ─ guest powers off / reboots ─► shutdown ─► on_poweroff / on_reboot action
+//   running ─ guest panics (pvpanic)     ─► crashed  ─► on_crash action
+//   any ─ destroy ─► dying ─► gone
+//
+// QEMU is started with `-action reboot=shutdown,shutdown=pause,panic=pause`, so it never acts on
+// its own: it reports SHUTDOWN / GUEST_PANICKED over QMP and waits, and this module applies the
+// domain's configured action. A domain's end is detected by its QMP socket closing, never by
+// waiting for the pid to vanish (an orphaned QEMU can linger as a zombie for seconds).
+
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import type { Dom0Paths } from '../common/paths.js';
+import { serializeDomainConfig, type DomainConfig, type LifecycleAction } from '../config/index.js';
+import {
+  isProcessAlive,
+  launchQemu,
+  planQemu,
+  preflightDomain,
+  qemuArgv,
+  readProcStat,
+  type Accelerator,
+  type QmpClient,
+} from '../qemu/index.js';
+import { DomainError } from './errors.js';
+import { randomXenMac } from './mac.js';
+import { isAllowed, stateLetters, type DomainOperation, type DomainStatus } from './operations.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Xen's guard: a domain that needs restarting within this long of starting is destroyed instead. */
+export const RESTART_GUARD_MS = 10_000;
+
+export type ShutdownReason = 'poweroff' | 'reboot' | 'crash';
+
+export interface DomainInfo {
+  domid: number;
+  name: string;
+  uuid: string;
+  status: DomainStatus;
+  /** Xen's `rbpscd` letters, as `xm list` prints them. */
+  state: string;
+  /** MiB */
+  memory: number;
+  maxmem: number;
+  vcpus: number;
+  /** CPU seconds used by the domain's QEMU process. */
+  cpuTime: number;
+  accel: Accelerator;
+  pid: number;
+  /** ms since the epoch */
+  startTime: number;
+  restartCount: number;
+  shutdownReason?: ShutdownReason;
+  runtimeDir: string;
+  macs: string[];
+}
+
+export type DomainEvent =
+  | { kind: 'started'; domid: number; name: string }
+  | { kind: 'paused' | 'unpaused'; domid: number; name: string }
+  | { kind: 'shutdown'; domid: number; name: string; reason: ShutdownReason; action: LifecycleAction }
+  | { kind: 'destroyed'; domid: number; name: string; why: string }
+  | { kind: 'restarted'; domid: number; name: string; previousDomid: number; restartCount: number }
+  | { kind: 'renamed'; domid: number; name: string; previousName: string }
+  | { kind: 'coredump'; domid: number; name: string; path: string };
+
+export interface DomainManagerOptions {
+  paths: Dom0Paths;
+  qemuBinary: string;
+  accel: Accelerator;
+  /** Defaults to RESTART_GUARD_MS. */
+  restartGuardMs?: number;
+  /** Where /sys/class/net is, for the bridge check (tests). */
+  sysClassNet?: string;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export interface CreateOptions {
+  /** Leave the domain paused after it is built (`xm create -p`). */
+  paused?: boolean;
+  /** Used by restarts: keep identity across a new domid. */
+  uuid?: string;
+  macs?: string[];
+  restartCount?: number;
+}
+
+export interface ShutdownOptions {
+  /** Wait until the domain has powered off and its on_poweroff action ran (`xm shutdown -w`). */
+  wait?: boolean;
+  /** With wait: give up after this long with ShutdownTimeout; the domain keeps running. Default 120 s. */
+  timeoutMs?: number;
+}
+
+/** What a restarted domain keeps of the one it replaces. */
+interface RestartIdentity {
+  domid: number;
+  config: DomainConfig;
+  uuid: string;
+  macs: string[];
+  restartCount: number;
+}
+
+interface Domain {
+  domid: number;
+  name: string;
+  uuid: string;
+  config: DomainConfig;
+  accel: Accelerator;
+  pid: number;
+  qmp: QmpClient;
+  runtimeDir: string;
+  status: DomainStatus;
+  startTime: number;
+  restartCount: number;
+  macs: string[];
+  vcpuThreads: number[];
+  shutdownReason?: ShutdownReason;
+  /** `xm reboot` pressed the power button: a power-off now means "start again". */
+  rebootRequested: boolean;
+  /** We are ending this QEMU on purpose (destroy, restart): its QMP closing is expected. */
+  ending: boolean;
+  /** Resolves once the domain has left the registry. */
+  gone: Promise<void>;
+  markGone: () => void;
+}
+
+export class DomainManager {
+  readonly #opts: DomainManagerOptions;
+  readonly #domains = new Map<number, Domain>();
+  readonly #events = new EventEmitter();
+  #nextDomid = 1;
+  /** Names being created right now, so two creates of one name cannot race. */
+  readonly #reservedNames = new Set<string>();
+
+  constructor(opts: DomainManagerOptions) {
+    this.#opts = opts;
+  }
+
+  onEvent(listener: (event: DomainEvent) => void): { dispose(): void } {
+    this.#events.on('event', listener);
+    return { dispose: () => this.#events.off('event', listener) };
+  }
+
+  list(): DomainInfo[] {
+    return [...this.#domains.values()].map((d) => this.#info(d)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Look a domain up by name or numeric id, as xm does. */
+  info(ref: string | number): DomainInfo {
+    return this.#info(this.#find(ref));
+  }
+
+  async create(config: DomainConfig, opts: CreateOptions = {}): Promise<DomainInfo> {
+    if (config.name === 'Domain-0') throw new DomainError('PrivilegedDomain', 'Domain-0 is the host; choose another name');
+    const uuid = opts.uuid ?? config.uuid ?? randomUUID();
+    for (const d of this.#domains.values()) {
+      if (d.name === config.name) throw new DomainError('DomainExists', `domain '${config.name}' already exists (id ${d.domid}); destroy it or choose another name`);
+      if (d.uuid === uuid) throw new DomainError('DomainExists', `a domain with uuid ${uuid} already runs as '${d.name}'`);
+    }
+    if (this.#reservedNames.has(config.name)) throw new DomainError('DomainExists', `domain '${config.name}' is being created already`);
+    this.#reservedNames.add(config.name);
+    try {
+      return this.#info(await this.#start(config, uuid, opts));
+    } finally {
+      this.#reservedNames.delete(config.name);
+    }
+  }
+
+  async destroy(ref: string | number): Promise<void> {
+    const domain = this.#find(ref);
+    this.#require(domain, 'destroy');
+    await this.#end(domain, 'destroyed');
+  }
+
+  async pause(ref: string | number): Promise<void> {
+    const domain = this.#find(ref);
+    this.#require(domain, 'pause');
+    await domain.qmp.execute('stop');
+    domain.status = 'paused';
+    this.#emit({ kind: 'paused', domid: domain.domid, name: domain.name });
+  }
+
+  async unpause(ref: string | number): Promise<void> {
+    const domain = this.#find(ref);
+    this.#require(domain, 'unpause');
+    await domain.qmp.execute('cont');
+    domain.status = 'running';
+    this.#emit({ kind: 'unpaused', domid: domain.domid, name: domain.name });
+  }
+
+  /** Press the ACPI power button. The domain's on_poweroff action runs when the guest is off. */
+  async shutdown(ref: string | number, opts: ShutdownOptions = {}): Promise<void> {
+    const domain = this.#find(ref);
+    this.#require(domain, 'shutdown');
+    await this.#powerButton(domain, opts);
+  }
+
+  /** Press the ACPI power button and start the domain again when it is off (Xen's `xm reboot`). */
+  async reboot(ref: string | number, opts: ShutdownOptions = {}): Promise<void> {
+    const domain = this.#find(ref);
+    this.#require(domain, 'reboot');
+    domain.rebootRequested = true;
+    await this.#powerButton(domain, opts);
+  }
+
+  /** Stop managing domains without touching them (engine stop): they keep running. */
+  async detachAll(): Promise<void> {
+    for (const domain of this.#domains.values()) {
+      domain.ending = true;
+      domain.qmp.close();
+    }
+    this.#domains.clear();
+  }
+
+  async #powerButton(domain: Domain, opts: ShutdownOptions): Promise<void> {
+    await domain.qmp.execute('system_powerdown');
+    if (!opts.wait) return;
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    // "Done" is the configured action having run: the domain left (destroy/restart), or sits in `s`.
+    const done = new Promise<'done'>((resolve) => {
+      const sub = this.onEvent((e) => {
+        if ((e.kind === 'shutdown' || e.kind === 'destroyed') && e.domid === domain.domid) {
+          sub.dispose();
+          resolve('done');
+        }
+      });
+      void domain.gone.then(() => {
+        sub.dispose();
+        resolve('done');
+      });
+    });
+    const outcome = await Promise.race([done, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      domain.rebootRequested = false;
+      throw new DomainError(
+        'ShutdownTimeout',
+        `domain '${domain.name}' did not power off within ${Math.round(timeoutMs / 1000)} s; its OS may ignore the ACPI power button (use destroy to force it off)`,
+      );
+    }
+  }
+
+  async #start(config: DomainConfig, uuid: string, opts: CreateOptions): Promise<Domain> {
+    const runtimeDir = this.#opts.paths.domainRuntimeDir(config.name);
+    preflightDomain(config, runtimeDir, { sysClassNet: this.#opts.sysClassNet });
+    const inUse = new Set([...this.#domains.values()].flatMap((d) => d.macs));
+    const macs = config.vif.map((vif, i) => vif.mac ?? opts.macs?.[i] ?? randomXenMac(inUse));
+    const plan = planQemu(config, { accel: this.#opts.accel, runtimeDir, uuid, macFor: (i) => macs[i]! });
+
+    // A leftover dir under this name belongs to no running domain (we hold the name): clear it.
+    await rm(runtimeDir, { recursive: true, force: true });
+    await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
+    let launched;
+    try {
+      launched = await launchQemu({ binary: this.#opts.qemuBinary, argv: qemuArgv(plan.options), runtimeDir });
+    } catch (err) {
+      await rm(runtimeDir, { recursive: true, force: true });
+      throw err;
+    }
+    const { pid, qmp } = launched;
+    let markGone!: () => void;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const domain: Domain = {
+      domid: this.#nextDomid++,
+      name: config.name,
+      uuid,
+      config,
+      accel: this.#opts.accel,
+      pid,
+      qmp,
+      runtimeDir,
+      status: 'paused',
+      startTime: Date.now(),
+      restartCount: opts.restartCount ?? 0,
+      macs,
+      vcpuThreads: [],
+      rebootRequested: false,
+      ending: false,
+      gone,
+      markGone,
+    };
+    try {
+      await this.#setup(domain, plan.nics);
+      if (!opts.paused) {
+        await qmp.execute('cont');
+        domain.status = 'running';
+      }
+    } catch (err) {
+      domain.ending = true;
+      await this.#kill(domain);
+      await rm(runtimeDir, { recursive: true, force: true });
+      throw err;
+    }
+    this.#domains.set(domain.domid, domain);
+    this.#watch(domain);
+    await this.#writeRuntimeRecord(domain);
+    this.#log('info', `started domain ${domain.name} (id=${domain.domid}, pid ${pid}, ${domain.accel})`);
+    this.#emit({ kind: 'started', domid: domain.domid, name: domain.name });
+    return domain;
+  }
+
+  /** What happens between "QEMU built" and "guest runs". */
+  async #setup(domain: Domain, nics: ReturnType<typeof planQemu>['nics']): Promise<void> {
+    const { config, qmp } = domain;
+    const cpus = await qmp.execute<Array<{ 'thread-id': number }>>('query-cpus-fast');
+    domain.vcpuThreads = cpus.map((c) => c['thread-id']);
+    const maxmem = config.maxmem ?? config.memory;
+    if (maxmem > config.memory) await qmp.execute('balloon', { value: config.memory * 1024 * 1024 });
+    const vnc = config.vfb.find((v) => v.type === 'vnc');
+    if (vnc?.vncpasswd && !config.nographic) await qmp.execute('set_password', { protocol: 'vnc', password: vnc.vncpasswd });
+    for (const nic of nics) {
+      if (!nic.tap || !nic.vif.bridge) continue;
+      // Xen's vif-bridge script did this: enslave the domain's tap to the bridge and bring it up.
+      await execFileAsync('ip', ['link', 'set', 'dev', nic.tap, 'master', nic.vif.bridge, 'up']);
+    }
+  }
+
+  #watch(domain: Domain): void {
+    const { qmp } = domain;
+    qmp.events.on('SHUTDOWN', (event) => {
+      const data = event.data as { guest?: boolean; reason?: string };
+      // Our own `quit` and signals are not the guest's doing.
+      if (!data.guest) return;
+      const reason: ShutdownReason = data.reason === 'guest-reset' || domain.rebootRequested ? 'reboot' : 'poweroff';
+      void this.#guestStopped(domain, reason);
+    });
+    qmp.events.on('GUEST_PANICKED', () => void this.#guestStopped(domain, 'crash'));
+    qmp.events.on('STOP', () => {
+      if (domain.status === 'running') domain.status = 'paused';
+    });
+    qmp.events.on('RESUME', () => {
+      if (domain.status === 'paused') domain.status = 'running';
+    });
+    void qmp.closed.then(async () => {
+      if (domain.ending || !this.#domains.has(domain.domid)) return;
+      // QEMU went away without us asking (killed, or crashed itself): for the guest, that is a crash.
+      this.#log('warn', `QEMU of domain ${domain.name} (pid ${domain.pid}) exited unexpectedly`);
+      domain.ending = true;
+      await this.#forget(domain, 'QEMU exited');
+      await this.#applyAfterExit(domain, 'crash');
+    });
+  }
+
+  /** The guest powered off, asked for a reboot, or panicked: QEMU is paused waiting for us. */
+  async #guestStopped(domain: Domain, reason: ShutdownReason): Promise<void> {
+    if (domain.ending || domain.status === 'shutdown' || domain.status === 'crashed') return;
+    domain.shutdownReason = reason;
+    domain.status = reason === 'crash' ? 'crashed' : 'shutdown';
+    const action = domain.rebootRequested && reason === 'reboot' ? 'restart' : actionFor(domain.config, reason);
+    this.#log('info', `domain ${domain.name} (id=${domain.domid}) ${reason === 'crash' ? 'crashed' : `shut down (${reason})`}; action: ${action}`);
+    this.#emit({ kind: 'shutdown', domid: domain.domid, name: domain.name, reason, action });
+    try {
+      await this.#applyAction(domain, reason, action);
+    } catch (err) {
+      this.#log('error', `domain ${domain.name}: ${action} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async #applyAction(domain: Domain, reason: ShutdownReason, action: LifecycleAction): Promise<void> {
+    if (action === 'preserve') return;
+    if (action === 'coredump-destroy' || action === 'coredump-restart') await this.#coredump(domain);
+    const restart = action === 'restart' || action === 'rename-restart' || action === 'coredump-restart';
+    if (!restart) {
+      await this.#end(domain, `${reason}: ${action}`);
+      return;
+    }
+    const guard = this.#opts.restartGuardMs ?? RESTART_GUARD_MS;
+    if (Date.now() - domain.startTime < guard) {
+      this.#log('warn', `domain ${domain.name} restarted within ${guard / 1000} s of starting; destroying it instead to avoid a restart loop`);
+      await this.#end(domain, `${reason}: restarting too fast, destroyed`);
+      return;
+    }
+    const identity: RestartIdentity = { domid: domain.domid, config: domain.config, uuid: domain.uuid, macs: domain.macs, restartCount: domain.restartCount };
+    if (action === 'rename-restart') {
+      await this.#renameForPreservation(domain);
+    } else {
+      domain.ending = true;
+      await this.#kill(domain);
+      await this.#forget(domain, `${reason}: ${action}`);
+    }
+    await this.#restartFrom(identity);
+  }
+
+  /** After QEMU vanished on its own: only restart-type actions matter, the process is gone. */
+  async #applyAfterExit(domain: Domain, reason: ShutdownReason): Promise<void> {
+    const action = actionFor(domain.config, reason);
+    const restart = action === 'restart' || action === 'rename-restart' || action === 'coredump-restart';
+    const guard = this.#opts.restartGuardMs ?? RESTART_GUARD_MS;
+    if (!restart || Date.now() - domain.startTime < guard) return;
+    await this.#restartFrom(domain).catch((err: Error) => this.#log('error', `restarting ${domain.name} failed: ${err.message}`));
+  }
+
+  async #restartFrom(old: RestartIdentity): Promise<void> {
+    const fresh = await this.#start(old.config, old.uuid, { macs: old.macs, restartCount: old.restartCount + 1 });
+    this.#emit({ kind: 'restarted', domid: fresh.domid, name: fresh.name, previousDomid: old.domid, restartCount: fresh.restartCount });
+  }
+
+  /** rename-restart: the dead domain stays (paused, for inspection) under a new name and uuid, Xen's `Domain-<uuid>`. */
+  async #renameForPreservation(domain: Domain): Promise<void> {
+    const previousName = domain.name;
+    const newUuid = randomUUID();
+    const newName = `Domain-${newUuid}`;
+    const newDir = this.#opts.paths.domainRuntimeDir(newName);
+    // QEMU keeps its open sockets and log file across the rename; only new connections use the new path.
+    await rename(domain.runtimeDir, newDir);
+    domain.runtimeDir = newDir;
+    domain.name = newName;
+    domain.uuid = newUuid;
+    domain.config = { ...domain.config, name: newName, uuid: newUuid };
+    await this.#writeRuntimeRecord(domain);
+    this.#emit({ kind: 'renamed', domid: domain.domid, name: newName, previousName });
+  }
+
+  async #coredump(domain: Domain): Promise<void> {
+    await mkdir(this.#opts.paths.dumpDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const path = join(this.#opts.paths.dumpDir, `${domain.name}-${stamp}.core`);
+    await domain.qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${path}` }, { timeoutMs: 10 * 60_000 });
+    this.#log('info', `wrote core dump of ${domain.name} to ${path}`);
+    this.#emit({ kind: 'coredump', domid: domain.domid, name: domain.name, path });
+  }
+
+  /** Destroy: kill QEMU, remove every runtime file, drop the domain. */
+  async #end(domain: Domain, why: string): Promise<void> {
+    domain.ending = true;
+    domain.status = 'dying';
+    await this.#kill(domain);
+    await this.#forget(domain, why);
+  }
+
+  /** Make the QEMU process go away: `quit` over QMP, SIGKILL if that does not close QMP promptly. */
+  async #kill(domain: Domain): Promise<void> {
+    const { qmp, pid } = domain;
+    const closed = qmp.closed.then(() => true);
+    qmp.execute('quit').catch(() => undefined);
+    const quick = await Promise.race([closed, delay(5000).then(() => false)]);
+    if (!quick && isProcessAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+      qmp.close();
+    }
+    await closed;
+    // QMP closing means QEMU has closed its sockets; wait (bounded) until the pid is no longer a live process.
+    for (let i = 0; i < 200 && isProcessAlive(pid); i++) await delay(10);
+  }
+
+  async #forget(domain: Domain, why: string): Promise<void> {
+    if (!this.#domains.delete(domain.domid)) return;
+    await rm(domain.runtimeDir, { recursive: true, force: true });
+    this.#log('info', `domain ${domain.name} (id=${domain.domid}) destroyed: ${why}`);
+    this.#emit({ kind: 'destroyed', domid: domain.domid, name: domain.name, why });
+    domain.markGone();
+  }
+
+  async #writeRuntimeRecord(domain: Domain): Promise<void> {
+    // Enough to find and re-adopt this QEMU after an engine restart: identity, pid and the config it runs.
+    const record = {
+      domid: domain.domid,
+      name: domain.name,
+      uuid: domain.uuid,
+      pid: domain.pid,
+      pidStartTicks: readProcStat(domain.pid)?.startTicks,
+      accel: domain.accel,
+      startTime: domain.startTime,
+      restartCount: domain.restartCount,
+      macs: domain.macs,
+      config: serializeDomainConfig(domain.config),
+    };
+    await writeFileAtomic(join(domain.runtimeDir, 'domain.json'), JSON.stringify(record, null, 2) + '\n', 0o600);
+  }
+
+  #find(ref: string | number): Domain {
+    if (ref === 0 || ref === '0' || ref === 'Domain-0') {
+      throw new DomainError('PrivilegedDomain', 'Domain-0 is the host itself; this operation cannot act on it');
+    }
+    const asId = typeof ref === 'number' ? ref : /^\d+$/.test(ref) ? Number(ref) : undefined;
+    if (asId !== undefined) {
+      const byId = this.#domains.get(asId);
+      if (byId) return byId;
+    }
+    for (const d of this.#domains.values()) if (d.name === ref) return d;
+    throw new DomainError('NoSuchDomain', `domain '${ref}' does not exist; 'xm list' shows the domains`);
+  }
+
+  #require(domain: Domain, operation: DomainOperation): void {
+    if (!isAllowed(operation, domain.status)) {
+      throw new DomainError('InvalidState', `cannot ${operation} domain '${domain.name}' while it is ${domain.status}`);
+    }
+  }
+
+  #info(d: Domain): DomainInfo {
+    const stat = readProcStat(d.pid);
+    const onCpu = d.status === 'running' && d.vcpuThreads.some((tid) => readProcStat(d.pid, tid)?.state === 'R');
+    return {
+      domid: d.domid,
+      name: d.name,
+      uuid: d.uuid,
+      status: d.status,
+      state: stateLetters(d.status, onCpu),
+      memory: d.config.memory,
+      maxmem: d.config.maxmem ?? d.config.memory,
+      vcpus: d.config.vcpus,
+      cpuTime: stat?.cpuSeconds ?? 0,
+      accel: d.accel,
+      pid: d.pid,
+      startTime: d.startTime,
+      restartCount: d.restartCount,
+      shutdownReason: d.shutdownReason,
+      runtimeDir: d.runtimeDir,
+      macs: [...d.macs],
+    };
+  }
+
+  #emit(event: DomainEvent): void {
+    this.#events.emit('event', event);
+  }
+
+  #log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.#opts.log?.(level, message);
+  }
+}
+
+function actionFor(config: DomainConfig, reason: ShutdownReason): LifecycleAction {
+  return reason === 'poweroff' ? config.on_poweroff : reason === 'reboot' ? config.on_reboot : config.on_crash;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

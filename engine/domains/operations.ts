@@ -1,0 +1,40 @@
+// The domain operations and the states in which each is allowed (Firecracker's habit: one list,
+// refused with a named error otherwise). Status names are ours; the letters are Xen's.
+
+export type DomainStatus = 'running' | 'paused' | 'shutdown' | 'crashed' | 'dying';
+
+export type DomainOperation = 'destroy' | 'shutdown' | 'reboot' | 'pause' | 'unpause';
+
+export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[]>> = {
+  /** Hard kill: always allowed except while already dying. */
+  destroy: ['running', 'paused', 'shutdown', 'crashed'],
+  /** ACPI power button: the guest must be executing to see it. */
+  shutdown: ['running'],
+  /** ACPI power button, then start again instead of applying on_poweroff. */
+  reboot: ['running'],
+  pause: ['running'],
+  unpause: ['paused'],
+};
+
+export function isAllowed(operation: DomainOperation, status: DomainStatus): boolean {
+  return ALLOWED_IN[operation].includes(status);
+}
+
+/**
+ * Xen's six state letters `rbpscd`. A running QEMU guest is `r` while one of its vCPU threads is
+ * on a host CPU and `b` (blocked, idle) otherwise, which is what Xen's scheduler reported.
+ */
+export function stateLetters(status: DomainStatus, vcpuOnCpu: boolean): string {
+  switch (status) {
+    case 'running':
+      return vcpuOnCpu ? 'r-----' : '-b----';
+    case 'paused':
+      return '--p---';
+    case 'shutdown':
+      return '---s--';
+    case 'crashed':
+      return '----c-';
+    case 'dying':
+      return '-----d';
+  }
+}

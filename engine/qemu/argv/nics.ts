@@ -1,0 +1,79 @@
+// Network interfaces. Without `bridge=` a vif is user-mode NAT (works unprivileged, like
+// virt-manager's default network); with `bridge=` it is a tap device that the lifecycle attaches
+// to the host bridge before the guest runs, as Xen's vif-bridge script did.
+
+import type { DomainConfig, VifSpec } from '../../config/index.js';
+import { UnsupportedConfigError } from '../errors.js';
+import type { QemuContext, QemuOption } from './context.js';
+import { optList } from './escape.js';
+
+const NIC_MODELS: Record<string, string> = {
+  virtio: 'virtio-net-pci',
+  'virtio-net': 'virtio-net-pci',
+  e1000: 'e1000',
+  e1000e: 'e1000e',
+  rtl8139: 'rtl8139',
+  vmxnet3: 'vmxnet3',
+  ne2k_pci: 'ne2k_pci',
+};
+
+export interface NicPlacement {
+  vif: VifSpec;
+  index: number;
+  /** Device id `nic0`, netdev id `net0`. */
+  id: string;
+  netdev: string;
+  mac: string;
+  /** Host tap name for bridged vifs (Xen's vif<domid>.<n> is not known before start, so ours is per name). */
+  tap?: string;
+}
+
+export function placeNics(config: DomainConfig, ctx: QemuContext): NicPlacement[] {
+  return config.vif.map((vif, index) => {
+    const placement: NicPlacement = {
+      vif,
+      index,
+      id: `nic${index}`,
+      netdev: `net${index}`,
+      mac: vif.mac ?? ctx.macFor(index),
+    };
+    if (vif.bridge) placement.tap = vif.vifname ?? tapName(config.name, index);
+    return placement;
+  });
+}
+
+export function nicOptions(placements: readonly NicPlacement[], bootIndex: ReadonlyMap<string, number>): QemuOption[] {
+  const options: QemuOption[] = [];
+  for (const p of placements) {
+    const model = p.vif.model ?? 'virtio';
+    const driver = NIC_MODELS[model];
+    if (!driver) {
+      throw new UnsupportedConfigError(`vif ${p.index}: NIC model '${model}' is not supported; use one of ${Object.keys(NIC_MODELS).join(', ')}`);
+    }
+    const netdev = p.tap
+      ? 'tap,' + optList([['id', p.netdev], ['ifname', p.tap], ['script', 'no'], ['downscript', 'no']], `vif ${p.index}`)
+      : 'user,' + optList([['id', p.netdev]], `vif ${p.index}`);
+    options.push(['-netdev', netdev]);
+    options.push([
+      '-device',
+      `${driver},` +
+        optList(
+          [
+            ['netdev', p.netdev],
+            ['mac', p.mac],
+            ['id', p.id],
+            ['bootindex', bootIndex.get(p.id)],
+          ],
+          `vif ${p.index}`,
+        ),
+    ]);
+  }
+  return options;
+}
+
+/** A Linux interface name (max 15 chars) that stays the same for this domain across restarts. */
+function tapName(domainName: string, index: number): string {
+  const suffix = `.${index}`;
+  const base = domainName.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 15 - 'vif'.length - suffix.length);
+  return `vif${base}${suffix}`;
+}

@@ -1,0 +1,44 @@
+// Reading QEMU processes from /proc. A QEMU whose parent engine died is reparented to PID 1,
+// which on some hosts reaps it only seconds after it exits: a zombie is not alive.
+
+import { readFileSync } from 'node:fs';
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface ProcStat {
+  /** R running, S sleeping, D disk sleep, Z zombie, T stopped, ... */
+  state: string;
+  /** utime + stime in seconds. */
+  cpuSeconds: number;
+  /** Process start time in clock ticks since boot: with the pid, identifies the process. */
+  startTicks: number;
+}
+
+/** Parse /proc/<pid>/stat. The comm field may contain spaces and parentheses: split after the last ')'. */
+export function parseProcStat(text: string): ProcStat {
+  const close = text.lastIndexOf(')');
+  if (close < 0) throw new Error('malformed /proc stat line');
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state); utime is field 14, stime 15, starttime 22.
+  const num = (field: number): number => Number(fields[field - 3] ?? NaN);
+  return {
+    state: fields[0] ?? '?',
+    cpuSeconds: (num(14) + num(15)) / CLOCK_TICKS_PER_SECOND,
+    startTicks: num(22),
+  };
+}
+
+export function readProcStat(pid: number, tid?: number): ProcStat | undefined {
+  try {
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+    return parseProcStat(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the process exists and has not exited (zombies count as gone). */
+export function isProcessAlive(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
