@@ -212,6 +212,23 @@ export class DomainManager {
     await this.#powerButton(domain, opts);
   }
 
+  /** Press keys together on the guest keyboard, QEMU qcode names: ['ctrl', 'alt', 'delete']. */
+  async sendKey(ref: string | number, qcodes: readonly string[]): Promise<void> {
+    const domain = this.#find(ref);
+    this.#require(domain, 'sendKey');
+    if (qcodes.length === 0 || qcodes.some((k) => !/^[a-z0-9_]+$/.test(k))) {
+      throw new DomainError('InvalidState', `not a key chord: ${JSON.stringify(qcodes)}; use QEMU key names such as ctrl, alt, delete, f1, a`);
+    }
+    await domain.qmp.execute('send-key', { keys: qcodes.map((data) => ({ type: 'qcode', data })) });
+  }
+
+  /** Write the guest's screen as a PNG file (QEMU writes it; the path must be absolute). */
+  async screenshot(ref: string | number, path: string): Promise<void> {
+    const domain = this.#find(ref);
+    this.#require(domain, 'screenshot');
+    await domain.qmp.execute('screendump', { filename: path, format: 'png' });
+  }
+
   /** Stop managing domains without touching them (engine stop): they keep running. */
   async detachAll(): Promise<void> {
     for (const domain of this.#domains.values()) {

@@ -3,7 +3,7 @@
 
 export type DomainStatus = 'running' | 'paused' | 'shutdown' | 'crashed' | 'dying';
 
-export type DomainOperation = 'destroy' | 'shutdown' | 'reboot' | 'pause' | 'unpause';
+export type DomainOperation = 'destroy' | 'shutdown' | 'reboot' | 'pause' | 'unpause' | 'sendKey' | 'screenshot';
 
 export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[]>> = {
   /** Hard kill: always allowed except while already dying. */
@@ -14,6 +14,10 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   reboot: ['running'],
   pause: ['running'],
   unpause: ['paused'],
+  /** Press a key chord on the guest's keyboard (Send Key, typing on the framebuffer). */
+  sendKey: ['running'],
+  /** Save what the guest's screen shows; a paused or stopped guest still has a screen. */
+  screenshot: ['running', 'paused', 'shutdown', 'crashed'],
 };
 
 export function isAllowed(operation: DomainOperation, status: DomainStatus): boolean {
