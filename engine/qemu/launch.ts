@@ -42,7 +42,10 @@ export async function launchQemu(opts: LaunchOptions): Promise<LaunchedQemu> {
     throw new QemuStartError(`QEMU could not be started (${await exited})`, '');
   }
   const deadlineMs = opts.startTimeoutMs ?? 30_000;
-  const connecting = QmpClient.connectWithRetry(join(opts.runtimeDir, 'qmp.sock'), { deadlineMs });
+  // Stop retrying the moment QEMU is gone: there will be no socket to wait for.
+  const abort = new AbortController();
+  void exited.then(() => abort.abort());
+  const connecting = QmpClient.connectWithRetry(join(opts.runtimeDir, 'qmp.sock'), { deadlineMs, signal: abort.signal });
   const outcome = await Promise.race([
     connecting.then((qmp) => ({ qmp }), (error: unknown) => ({ error })),
     exited.then((how) => ({ exitedHow: how })),

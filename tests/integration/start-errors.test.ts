@@ -49,7 +49,7 @@ describe('refusing to start, cleanly', () => {
   test('a missing disk image and a missing bridge are both named, with what to do', async () => {
     engine = startTestEngine();
     const config = guestConfig('err-disk', "disk = ['file:/nonexistent/disk.img,xvda,w']\nvif = ['bridge=dom0nosuchbr']");
-    const err = await engine.manager.create(config).catch((e: unknown) => e as Error);
+    const err = (await engine.manager.create(config).then(() => new Error('create succeeded'), (e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(PreflightError);
     expect(err.message).toMatch(/disk xvda: \/nonexistent\/disk.img does not exist; create the image/);
     expect(err.message).toMatch(/bridge dom0nosuchbr does not exist; create it .* or use NAT by removing bridge=/);
@@ -62,7 +62,7 @@ describe('refusing to start, cleanly', () => {
     const image = join(engine.home, 'not-qcow2.img');
     writeFileSync(image, Buffer.alloc(1024 * 1024));
     const config = guestConfig('err-qemu', `disk = ['tap:qcow2:${image},xvda,w']`);
-    const err = await engine.manager.create(config).catch((e: unknown) => e as Error);
+    const err = (await engine.manager.create(config).then(() => new Error('create succeeded'), (e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(QemuStartError);
     expect(err.message).toMatch(/QEMU exited while starting/);
     expect((err as QemuStartError).stderr).toMatch(/qcow2/i);
