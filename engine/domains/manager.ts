@@ -14,12 +14,12 @@
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
-import { serializeDomainConfig, type DomainConfig, type LifecycleAction } from '../config/index.js';
+import { loadDomainConfigText, serializeDomainConfig, type DomainConfig, type LifecycleAction } from '../config/index.js';
 import {
   isProcessAlive,
   launchQemu,
@@ -27,8 +27,8 @@ import {
   preflightDomain,
   qemuArgv,
   readProcStat,
+  QmpClient,
   type Accelerator,
-  type QmpClient,
 } from '../qemu/index.js';
 import { DomainError } from './errors.js';
 import { randomXenMac } from './mac.js';
@@ -98,6 +98,21 @@ export interface ShutdownOptions {
   wait?: boolean;
   /** With wait: give up after this long with ShutdownTimeout; the domain keeps running. Default 120 s. */
   timeoutMs?: number;
+}
+
+/** `<runtime>/domains/<name>/domain.json`. */
+interface RuntimeRecord {
+  domid: number;
+  name: string;
+  uuid: string;
+  pid: number;
+  pidStartTicks?: number;
+  accel: Accelerator;
+  startTime: number;
+  restartCount: number;
+  macs: string[];
+  /** The running config, serialized as an xm file. */
+  config: string;
 }
 
 /** What a restarted domain keeps of the one it replaces. */
@@ -229,6 +244,97 @@ export class DomainManager {
     await domain.qmp.execute('screendump', { filename: path, format: 'png' });
   }
 
+  /**
+   * Take over every domain whose QEMU still runs (after an engine restart or crash), with the
+   * ids, names and uuids it had; clear the runtime dirs of those that died meanwhile.
+   */
+  async adoptAll(): Promise<{ adopted: DomainInfo[]; cleaned: string[] }> {
+    const root = join(this.#opts.paths.runtimeDir, 'domains');
+    const adopted: DomainInfo[] = [];
+    const cleaned: string[] = [];
+    let names: string[] = [];
+    try {
+      names = await readdir(root);
+    } catch {
+      // no domains dir yet
+    }
+    this.#nextDomid = Math.max(this.#nextDomid, await this.#readNextDomid());
+    for (const name of names.sort()) {
+      const dir = join(root, name);
+      try {
+        const domain = await this.#adopt(dir);
+        if (domain) {
+          adopted.push(this.#info(domain));
+          continue;
+        }
+      } catch (err) {
+        this.#log('warn', `could not re-adopt ${name}: ${(err as Error).message}`);
+      }
+      await rm(dir, { recursive: true, force: true });
+      cleaned.push(name);
+      this.#log('info', `cleaned up after domain ${name}, whose QEMU is no longer running`);
+    }
+    return { adopted, cleaned };
+  }
+
+  async #adopt(dir: string): Promise<Domain | undefined> {
+    const record = JSON.parse(await readFile(join(dir, 'domain.json'), 'utf8')) as RuntimeRecord;
+    const stat = readProcStat(record.pid);
+    // The pid alone could have been reused by another process since: the start time must match too.
+    if (!stat || !isProcessAlive(record.pid) || (record.pidStartTicks !== undefined && stat.startTicks !== record.pidStartTicks)) {
+      return undefined;
+    }
+    const qmp = await QmpClient.connect(join(dir, 'qmp.sock'), { connectTimeoutMs: 5000 });
+    const { config } = loadDomainConfigText(record.config, join(dir, 'domain.json'));
+    const status = await qmp.execute<{ status: string }>('query-status');
+    let markGone!: () => void;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const domain: Domain = {
+      domid: record.domid,
+      name: record.name,
+      uuid: record.uuid,
+      config,
+      accel: record.accel,
+      pid: record.pid,
+      qmp,
+      runtimeDir: dir,
+      status: status.status === 'running' ? 'running' : 'paused',
+      startTime: record.startTime,
+      restartCount: record.restartCount,
+      macs: record.macs,
+      vcpuThreads: [],
+      rebootRequested: false,
+      ending: false,
+      gone,
+      markGone,
+    };
+    const cpus = await qmp.execute<Array<{ 'thread-id': number }>>('query-cpus-fast');
+    domain.vcpuThreads = cpus.map((c) => c['thread-id']);
+    this.#domains.set(domain.domid, domain);
+    this.#nextDomid = Math.max(this.#nextDomid, domain.domid + 1);
+    this.#watch(domain);
+    this.#log('info', `re-adopted domain ${domain.name} (id=${domain.domid}, pid ${domain.pid}, ${status.status})`);
+    // The guest stopped while nobody was watching: apply what the config says now.
+    if (status.status === 'shutdown') void this.#guestStopped(domain, 'poweroff');
+    if (status.status === 'guest-panicked') void this.#guestStopped(domain, 'crash');
+    return domain;
+  }
+
+  /** Domain ids are not reused while the host is up (the file lives in the runtime dir). */
+  async #readNextDomid(): Promise<number> {
+    try {
+      const n = Number((await readFile(join(this.#opts.paths.runtimeDir, 'next-domid'), 'utf8')).trim());
+      return Number.isInteger(n) && n > 0 ? n : 1;
+    } catch {
+      return 1;
+    }
+  }
+
+  async #saveNextDomid(): Promise<void> {
+    await mkdir(this.#opts.paths.runtimeDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(this.#opts.paths.runtimeDir, 'next-domid'), `${this.#nextDomid}\n`);
+  }
+
   /** Stop managing domains without touching them (engine stop): they keep running. */
   async detachAll(): Promise<void> {
     for (const domain of this.#domains.values()) {
@@ -324,6 +430,7 @@ export class DomainManager {
     this.#domains.set(domain.domid, domain);
     this.#watch(domain);
     await this.#writeRuntimeRecord(domain);
+    await this.#saveNextDomid();
     this.#log('info', `started domain ${domain.name} (id=${domain.domid}, pid ${pid}, ${domain.accel})`);
     this.#emit({ kind: 'started', domid: domain.domid, name: domain.name });
     return domain;
@@ -487,7 +594,7 @@ export class DomainManager {
 
   async #writeRuntimeRecord(domain: Domain): Promise<void> {
     // Enough to find and re-adopt this QEMU after an engine restart: identity, pid and the config it runs.
-    const record = {
+    const record: RuntimeRecord = {
       domid: domain.domid,
       name: domain.name,
       uuid: domain.uuid,

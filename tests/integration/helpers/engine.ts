@@ -65,7 +65,7 @@ export function startTestEngine(opts: { restartGuardMs?: number } = {}): TestEng
       });
     },
     async dispose() {
-      for (const d of manager.list()) await manager.destroy(d.domid).catch(() => undefined);
+      for (const d of this.manager.list()) await this.manager.destroy(d.domid).catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
     },
   };
