@@ -6,3 +6,5 @@ export type { DomainErrorCode } from './errors.js';
 export { ALLOWED_IN, isAllowed, stateLetters } from './operations.js';
 export type { DomainOperation, DomainStatus } from './operations.js';
 export { randomXenMac } from './mac.js';
+export { DomainDefinitions } from './definitions.js';
+export type { DomainDefinition } from './definitions.js';

@@ -1,0 +1,75 @@
+// Defined domains (xm new / start / delete): xm config files in <config>/domains/<name>.cfg.
+// A definition is validated before it is written, and written atomically, so a bad or
+// interrupted `xm new` never leaves a broken file behind.
+
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { loadDomainConfigText, serializeDomainConfig, type ConfigIssue, type DomainConfig } from '../config/index.js';
+import { DomainError } from './errors.js';
+
+export interface DomainDefinition {
+  name: string;
+  path: string;
+  config: DomainConfig;
+  warnings: ConfigIssue[];
+}
+
+export class DomainDefinitions {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  pathOf(name: string): string {
+    return join(this.#dir, `${name}.cfg`);
+  }
+
+  async list(): Promise<DomainDefinition[]> {
+    let files: string[];
+    try {
+      files = await readdir(this.#dir);
+    } catch {
+      return [];
+    }
+    const defs: DomainDefinition[] = [];
+    for (const file of files.filter((f) => f.endsWith('.cfg')).sort()) {
+      try {
+        defs.push(await this.#load(join(this.#dir, file)));
+      } catch {
+        // A file someone broke by hand is reported by get(); list() shows the rest.
+      }
+    }
+    return defs;
+  }
+
+  async get(name: string): Promise<DomainDefinition | undefined> {
+    try {
+      return await this.#load(this.pathOf(name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Store a config (xm new). Replaces an existing definition of the same name. */
+  async define(config: DomainConfig): Promise<DomainDefinition> {
+    if (config.name === 'Domain-0') throw new DomainError('PrivilegedDomain', 'Domain-0 is the host; choose another name');
+    await mkdir(this.#dir, { recursive: true });
+    const path = this.pathOf(config.name);
+    await writeFileAtomic(path, serializeDomainConfig(config));
+    return this.#load(path);
+  }
+
+  async remove(name: string): Promise<void> {
+    if (!(await this.get(name))) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
+    await rm(this.pathOf(name));
+  }
+
+  async #load(path: string): Promise<DomainDefinition> {
+    const text = await readFile(path, 'utf8');
+    const { config, warnings } = loadDomainConfigText(text, path);
+    return { name: config.name, path, config, warnings };
+  }
+}
