@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { DomainManager } from '../../engine/domains/index.js';
 import { findQemuSystem, isProcessAlive } from '../../engine/qemu/index.js';
 import { SerialConsole } from './helpers/serial.js';
-import { guestConfig, READY_MARKER, startTestEngine, type TestEngine } from './helpers/engine.js';
+import { guestConfig, READY, startTestEngine, type TestEngine } from './helpers/engine.js';
 
 let engine: TestEngine | undefined;
 const consoles: SerialConsole[] = [];
@@ -26,7 +26,7 @@ describe('re-adopting running domains', () => {
     const c = await first.create(guestConfig('adopt-c'));
     const serialA = await SerialConsole.attach(a.runtimeDir);
     consoles.push(serialA);
-    await serialA.waitFor(READY_MARKER);
+    await serialA.waitFor(READY);
     await first.detachAll();
     // c dies while no engine watches it.
     process.kill(c.pid, 'SIGKILL');

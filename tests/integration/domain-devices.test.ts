@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { findQemuImg } from '../../engine/qemu/index.js';
 import { SerialConsole } from './helpers/serial.js';
-import { guestConfig, READY_MARKER, startTestEngine, type TestEngine } from './helpers/engine.js';
+import { guestConfig, READY, startTestEngine, type TestEngine } from './helpers/engine.js';
 
 let engine: TestEngine | undefined;
 const consoles: SerialConsole[] = [];
@@ -23,7 +23,7 @@ async function bootWith(name: string, extra: string) {
   const serial = await SerialConsole.attach(info.runtimeDir);
   consoles.push(serial);
   await engine!.manager.unpause(info.domid);
-  await serial.waitFor(READY_MARKER);
+  await serial.waitFor(READY);
   return { info, serial };
 }
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import { isProcessAlive } from '../../engine/qemu/index.js';
 import { SerialConsole } from './helpers/serial.js';
-import { guestConfig, READY_MARKER, startTestEngine, type TestEngine } from './helpers/engine.js';
+import { guestConfig, READY, startTestEngine, type TestEngine } from './helpers/engine.js';
 
 let engine: TestEngine | undefined;
 const consoles: SerialConsole[] = [];
@@ -22,7 +22,7 @@ async function boot(name: string, extra = '', opts: { restartGuardMs?: number } 
   const serial = await SerialConsole.attach(info.runtimeDir);
   consoles.push(serial);
   await engine.manager.unpause(info.domid);
-  await serial.waitFor(READY_MARKER);
+  await serial.waitFor(READY);
   return { info, serial, engine };
 }
 
@@ -95,7 +95,7 @@ describe('domain lifecycle (real QEMU, TCG)', () => {
     // The new guest really boots.
     const again = await SerialConsole.attach(now.runtimeDir);
     consoles.push(again);
-    await again.waitFor(READY_MARKER);
+    await again.waitFor(READY);
   });
 
   test("a reboot within 10 s of starting is Xen's restart loop: the domain is destroyed instead", async () => {

@@ -12,6 +12,8 @@ const cache = join(import.meta.dirname, '../../fixtures/cache');
 export const GUEST_KERNEL = join(cache, 'vmlinux');
 export const GUEST_INITRD = join(cache, 'initramfs.cpio.gz');
 export const READY_MARKER = 'DOM0-GUEST-READY';
+/** The marker followed by the serial shell's first prompt: the guest is ready for typed commands. */
+export const READY = /DOM0-GUEST-READY[\s\S]*?guest# /;
 
 export function requireGuest(): void {
   if (!existsSync(GUEST_KERNEL) || !existsSync(GUEST_INITRD)) {
