@@ -12,6 +12,8 @@
 // waiting for the pid to vanish (an orphaned QEMU can linger as a zombie for seconds).
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -62,6 +64,18 @@ export interface DomainInfo {
   shutdownReason?: ShutdownReason;
   runtimeDir: string;
   macs: string[];
+}
+
+export interface VcpuInfo {
+  vcpu: number;
+  thread: number;
+  /** Host CPU the thread last ran on. */
+  cpu?: number;
+  /** Xen's `r--` running, `-b-` blocked, `--p` paused. */
+  state: string;
+  cpuTime: number;
+  /** Host CPUs the thread may run on, as a list (`0-3`), or `any cpu`. */
+  affinity: string;
 }
 
 export type DomainEvent =
@@ -174,6 +188,20 @@ export class DomainManager {
     return this.#info(this.#find(ref));
   }
 
+  /** The config a domain runs with (as changed by mem-set, rename, ...). */
+  configOf(ref: string | number): DomainConfig {
+    return this.#find(ref).config;
+  }
+
+  /** Like info(), but undefined instead of NoSuchDomain (and Domain-0 is not a managed domain). */
+  lookup(ref: string | number): DomainInfo | undefined {
+    try {
+      return this.info(ref);
+    } catch {
+      return undefined;
+    }
+  }
+
   async create(config: DomainConfig, opts: CreateOptions = {}): Promise<DomainInfo> {
     if (config.name === 'Domain-0') throw new DomainError('PrivilegedDomain', 'Domain-0 is the host; choose another name');
     const uuid = opts.uuid ?? config.uuid ?? randomUUID();
@@ -191,13 +219,13 @@ export class DomainManager {
   }
 
   async destroy(ref: string | number): Promise<void> {
-    const domain = this.#find(ref);
+    const domain = this.#find(ref, 'destroy');
     this.#require(domain, 'destroy');
     await this.#end(domain, 'destroyed');
   }
 
   async pause(ref: string | number): Promise<void> {
-    const domain = this.#find(ref);
+    const domain = this.#find(ref, 'pause');
     this.#require(domain, 'pause');
     await domain.qmp.execute('stop');
     domain.status = 'paused';
@@ -205,7 +233,7 @@ export class DomainManager {
   }
 
   async unpause(ref: string | number): Promise<void> {
-    const domain = this.#find(ref);
+    const domain = this.#find(ref, 'unpause');
     this.#require(domain, 'unpause');
     await domain.qmp.execute('cont');
     domain.status = 'running';
@@ -214,14 +242,14 @@ export class DomainManager {
 
   /** Press the ACPI power button. The domain's on_poweroff action runs when the guest is off. */
   async shutdown(ref: string | number, opts: ShutdownOptions = {}): Promise<void> {
-    const domain = this.#find(ref);
+    const domain = this.#find(ref, 'shutdown');
     this.#require(domain, 'shutdown');
     await this.#powerButton(domain, opts);
   }
 
   /** Press the ACPI power button and start the domain again when it is off (Xen's `xm reboot`). */
   async reboot(ref: string | number, opts: ShutdownOptions = {}): Promise<void> {
-    const domain = this.#find(ref);
+    const domain = this.#find(ref, 'reboot');
     this.#require(domain, 'reboot');
     domain.rebootRequested = true;
     await this.#powerButton(domain, opts);
@@ -229,7 +257,7 @@ export class DomainManager {
 
   /** Press keys together on the guest keyboard, QEMU qcode names: ['ctrl', 'alt', 'delete']. */
   async sendKey(ref: string | number, qcodes: readonly string[]): Promise<void> {
-    const domain = this.#find(ref);
+    const domain = this.#find(ref, 'send keys to');
     this.#require(domain, 'sendKey');
     if (qcodes.length === 0 || qcodes.some((k) => !/^[a-z0-9_]+$/.test(k))) {
       throw new DomainError('InvalidState', `not a key chord: ${JSON.stringify(qcodes)}; use QEMU key names such as ctrl, alt, delete, f1, a`);
@@ -239,9 +267,107 @@ export class DomainManager {
 
   /** Write the guest's screen as a PNG file (QEMU writes it; the path must be absolute). */
   async screenshot(ref: string | number, path: string): Promise<void> {
-    const domain = this.#find(ref);
+    const domain = this.#find(ref, 'screenshot');
     this.#require(domain, 'screenshot');
     await domain.qmp.execute('screendump', { filename: path, format: 'png' });
+  }
+
+  /** `xm rename`: the runtime dir moves with the name; QEMU keeps its open sockets. */
+  async rename(ref: string | number, newName: string): Promise<DomainInfo> {
+    const domain = this.#find(ref, 'rename');
+    this.#require(domain, 'rename');
+    if (newName === 'Domain-0') throw new DomainError('PrivilegedDomain', 'Domain-0 is the host; choose another name');
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(newName)) {
+      throw new DomainError('InvalidState', `'${newName}' is not a valid domain name: use 1-64 letters, digits, '_', '.' or '-'`);
+    }
+    for (const d of this.#domains.values()) {
+      if (d.name === newName) throw new DomainError('DomainExists', `domain '${newName}' already exists (id ${d.domid})`);
+    }
+    const previousName = domain.name;
+    const newDir = this.#opts.paths.domainRuntimeDir(newName);
+    await rename(domain.runtimeDir, newDir);
+    domain.runtimeDir = newDir;
+    domain.name = newName;
+    domain.config = { ...domain.config, name: newName };
+    await this.#writeRuntimeRecord(domain);
+    this.#emit({ kind: 'renamed', domid: domain.domid, name: newName, previousName });
+    return this.#info(domain);
+  }
+
+  /** `xm mem-set`: the balloon target in MiB, up to the memory the guest booted with. */
+  async memSet(ref: string | number, mib: number): Promise<void> {
+    const domain = this.#find(ref, 'mem-set');
+    this.#require(domain, 'memSet');
+    const max = domain.config.maxmem ?? domain.config.memory;
+    if (!Number.isInteger(mib) || mib < 16 || mib > Math.max(max, domain.config.memory)) {
+      throw new DomainError('InvalidState', `memory must be a whole number of MiB between 16 and the domain's maxmem (${max}); raise maxmem with mem-max and restart the domain to go higher`);
+    }
+    await domain.qmp.execute('balloon', { value: mib * 1024 * 1024 });
+    domain.config = { ...domain.config, memory: mib };
+    await this.#writeRuntimeRecord(domain);
+  }
+
+  /**
+   * `xm mem-max`: the ceiling for mem-set. QEMU cannot add memory a running guest did not boot
+   * with, so a higher value is recorded and takes effect at the next start.
+   */
+  async memMax(ref: string | number, mib: number): Promise<{ effectiveNow: boolean }> {
+    const domain = this.#find(ref, 'mem-max');
+    if (!Number.isInteger(mib) || mib < domain.config.memory) {
+      throw new DomainError('InvalidState', `maxmem must be a whole number of MiB and at least the current memory (${domain.config.memory})`);
+    }
+    const booted = Math.max(domain.config.memory, domain.config.maxmem ?? domain.config.memory);
+    domain.config = { ...domain.config, maxmem: mib };
+    await this.#writeRuntimeRecord(domain);
+    return { effectiveNow: mib <= booted };
+  }
+
+  /** vCPU threads as Xen's vcpu-list shows them: host CPU last used, state, CPU time, affinity. */
+  async vcpuList(ref: string | number): Promise<VcpuInfo[]> {
+    const domain = this.#find(ref, 'list vcpus of');
+    this.#require(domain, 'vcpuList');
+    const cpus = await domain.qmp.execute<Array<{ 'cpu-index': number; 'thread-id': number }>>('query-cpus-fast');
+    domain.vcpuThreads = cpus.map((c) => c['thread-id']);
+    return cpus.map((c) => {
+      const tid = c['thread-id'];
+      const stat = readProcStat(domain.pid, tid);
+      const state = domain.status === 'running' ? (stat?.state === 'R' ? 'r--' : '-b-') : '--p';
+      return { vcpu: c['cpu-index'], thread: tid, cpu: stat?.processor, state, cpuTime: stat?.cpuSeconds ?? 0, affinity: readAffinity(domain.pid, tid) };
+    });
+  }
+
+  /** `xm sysrq D key`: Alt+SysRq+key on the guest keyboard. */
+  async sysrq(ref: string | number, key: string): Promise<void> {
+    const domain = this.#find(ref, 'sysrq');
+    this.#require(domain, 'sysrq');
+    if (!/^[a-z0-9]$/.test(key)) throw new DomainError('InvalidState', `sysrq key must be one letter or digit, got '${key}'`);
+    await domain.qmp.execute('send-key', { keys: ['alt', 'sysrq', key].map((data) => ({ type: 'qcode', data })) });
+  }
+
+  /**
+   * `xm dump-core`: write guest memory as an ELF core. The guest is paused during the dump unless
+   * `live`; `crash` destroys it afterwards, `reset` resets it.
+   */
+  async dumpCore(ref: string | number, opts: { path?: string; live?: boolean; crash?: boolean; reset?: boolean } = {}): Promise<string> {
+    const domain = this.#find(ref, 'dump-core');
+    this.#require(domain, 'dumpCore');
+    const pauseIt = !opts.live && domain.status === 'running';
+    if (pauseIt) await domain.qmp.execute('stop');
+    let path: string;
+    try {
+      path = await this.#writeDump(domain, opts.path);
+    } finally {
+      if (pauseIt && !opts.crash) await domain.qmp.execute('cont');
+    }
+    if (opts.crash) await this.#end(domain, 'dump-core -C');
+    else if (opts.reset) await domain.qmp.execute('system_reset');
+    return path;
+  }
+
+  /** Path of the serial console socket and log of a domain (for console relays). */
+  consolePaths(ref: string | number): { socket: string; log: string } {
+    const domain = this.#find(ref);
+    return { socket: join(domain.runtimeDir, 'serial.sock'), log: join(domain.runtimeDir, 'serial.log') };
   }
 
   /**
@@ -549,12 +675,18 @@ export class DomainManager {
   }
 
   async #coredump(domain: Domain): Promise<void> {
-    await mkdir(this.#opts.paths.dumpDir, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const path = join(this.#opts.paths.dumpDir, `${domain.name}-${stamp}.core`);
-    await domain.qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${path}` }, { timeoutMs: 10 * 60_000 });
+    const path = await this.#writeDump(domain);
     this.#log('info', `wrote core dump of ${domain.name} to ${path}`);
     this.#emit({ kind: 'coredump', domid: domain.domid, name: domain.name, path });
+  }
+
+  /** Guest memory as an ELF core, by default to <data>/dump/<name>-<time>.core. */
+  async #writeDump(domain: Domain, path?: string): Promise<string> {
+    await mkdir(this.#opts.paths.dumpDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const target = path ?? join(this.#opts.paths.dumpDir, `${domain.name}-${stamp}.core`);
+    await domain.qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${target}` }, { timeoutMs: 10 * 60_000 });
+    return target;
   }
 
   /** Destroy: kill QEMU, remove every runtime file, drop the domain. */
@@ -609,9 +741,10 @@ export class DomainManager {
     await writeFileAtomic(join(domain.runtimeDir, 'domain.json'), JSON.stringify(record, null, 2) + '\n', 0o600);
   }
 
-  #find(ref: string | number): Domain {
+  #find(ref: string | number, operation = 'use'): Domain {
     if (ref === 0 || ref === '0' || ref === 'Domain-0') {
-      throw new DomainError('PrivilegedDomain', 'Domain-0 is the host itself; this operation cannot act on it');
+      // Xen's words: "Cannot destroy privileged domain 0".
+      throw new DomainError('PrivilegedDomain', `Cannot ${operation} privileged domain ${ref}`);
     }
     const asId = typeof ref === 'number' ? ref : /^\d+$/.test(ref) ? Number(ref) : undefined;
     if (asId !== undefined) {
@@ -619,7 +752,7 @@ export class DomainManager {
       if (byId) return byId;
     }
     for (const d of this.#domains.values()) if (d.name === ref) return d;
-    throw new DomainError('NoSuchDomain', `domain '${ref}' does not exist; 'xm list' shows the domains`);
+    throw new DomainError('NoSuchDomain', `Domain '${ref}' does not exist.`);
   }
 
   #require(domain: Domain, operation: DomainOperation): void {
@@ -662,6 +795,16 @@ export class DomainManager {
 
 function actionFor(config: DomainConfig, reason: ShutdownReason): LifecycleAction {
   return reason === 'poweroff' ? config.on_poweroff : reason === 'reboot' ? config.on_reboot : config.on_crash;
+}
+
+function readAffinity(pid: number, tid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(status)?.[1]?.trim() ?? '';
+    return list === `0-${cpus().length - 1}` || (cpus().length === 1 && list === '0') ? 'any cpu' : list;
+  } catch {
+    return 'any cpu';
+  }
 }
 
 function delay(ms: number): Promise<void> {

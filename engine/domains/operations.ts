@@ -3,7 +3,19 @@
 
 export type DomainStatus = 'running' | 'paused' | 'shutdown' | 'crashed' | 'dying';
 
-export type DomainOperation = 'destroy' | 'shutdown' | 'reboot' | 'pause' | 'unpause' | 'sendKey' | 'screenshot';
+export type DomainOperation =
+  | 'destroy'
+  | 'shutdown'
+  | 'reboot'
+  | 'pause'
+  | 'unpause'
+  | 'sendKey'
+  | 'screenshot'
+  | 'rename'
+  | 'memSet'
+  | 'vcpuList'
+  | 'sysrq'
+  | 'dumpCore';
 
 export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[]>> = {
   /** Hard kill: always allowed except while already dying. */
@@ -18,6 +30,13 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   sendKey: ['running'],
   /** Save what the guest's screen shows; a paused or stopped guest still has a screen. */
   screenshot: ['running', 'paused', 'shutdown', 'crashed'],
+  rename: ['running', 'paused', 'shutdown', 'crashed'],
+  /** The balloon driver in the guest must run to give memory back. */
+  memSet: ['running', 'paused'],
+  vcpuList: ['running', 'paused', 'shutdown', 'crashed'],
+  sysrq: ['running'],
+  /** A crashed guest's memory is exactly what one wants to dump. */
+  dumpCore: ['running', 'paused', 'shutdown', 'crashed'],
 };
 
 export function isAllowed(operation: DomainOperation, status: DomainStatus): boolean {

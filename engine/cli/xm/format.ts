@@ -78,7 +78,7 @@ export interface VcpuRow {
   domid: number;
   vcpu: number;
   /** Host CPU the vCPU thread last ran on. */
-  cpu: number | undefined;
+  cpu?: number;
   /** Xen's vcpu state: `r--` running, `-b-` blocked, `--p` paused. */
   state: string;
   cpuTime: number;

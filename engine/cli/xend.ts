@@ -1,0 +1,134 @@
+// `xend`: the Dom0 daemon, as Xen's `xend start|stop|status|restart`.
+//   xend            run in the foreground (log lines also on stderr)
+//   xend start      start in the background and return once it serves
+//   xend stop       stop it (domains keep running)
+//   xend status     exit 0 if running
+// DOM0_HOME selects the state dir.
+
+import { spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolvePaths } from '../common/paths.js';
+import { isProcessAlive } from '../qemu/index.js';
+import { startXend, xendSocketPath } from '../xend/daemon.js';
+import { connectUnix } from '../protocol/node/unix-client.js';
+import { xendMethods } from '../protocol/common/xend-api.js';
+
+const USAGE = `Usage: xend [start|stop|status|restart]
+  (no argument)  run in the foreground
+  start          run in the background; returns when xend serves
+  stop           stop xend; running domains keep running
+  status         exit status 0 if xend runs, 3 if not
+  restart        stop, then start
+The state dir is chosen by DOM0_HOME (default: per-user XDG dirs).`;
+
+const paths = resolvePaths();
+
+function runningPid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(paths.runtimeDir, 'xend.pid'), 'utf8').split(' ')[0]);
+    return Number.isInteger(pid) && isProcessAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitServing(timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const client = await connectUnix(xendSocketPath(paths), xendMethods, { connectTimeoutMs: 1000 });
+      await client.call('host.info');
+      client.close();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return false;
+}
+
+async function foreground(): Promise<void> {
+  const handle = await startXend({ paths, echoLog: true });
+  const stop = () => {
+    void handle.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function background(): Promise<number> {
+  const pid = runningPid();
+  if (pid) {
+    console.error(`Error: xend is already running (pid ${pid}).`);
+    return 1;
+  }
+  const out = openSync(join(paths.dataDir, 'xend.stderr'), 'a');
+  const child = spawn(process.execPath, [process.argv[1]!], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  child.unref();
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  const ok = await Promise.race([waitServing(60_000), exited.then(() => false)]);
+  if (!ok) {
+    console.error(`Error: xend did not start; see ${join(paths.logDir, 'xend.log')} and ${join(paths.dataDir, 'xend.stderr')}`);
+    return 1;
+  }
+  console.log(`xend started (pid ${child.pid})`);
+  return 0;
+}
+
+async function stop(): Promise<number> {
+  const pid = runningPid();
+  if (!pid) {
+    console.error('xend is not running.');
+    return 0;
+  }
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 300 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isProcessAlive(pid)) {
+    console.error(`Error: xend (pid ${pid}) did not stop within 30 s.`);
+    return 1;
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = argv[0];
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(paths.dataDir, { recursive: true });
+  switch (cmd) {
+    case undefined:
+      await foreground();
+      return -1;
+    case 'start':
+      return background();
+    case 'stop':
+      return stop();
+    case 'restart': {
+      const code = await stop();
+      return code === 0 ? background() : code;
+    }
+    case 'status': {
+      const pid = runningPid();
+      console.log(pid ? `xend is running (pid ${pid})` : 'xend is not running');
+      return pid ? 0 : 3;
+    }
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`Error: unknown command '${cmd}'\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: Error) => {
+    console.error(`Error: ${err.message}`);
+    process.exit(1);
+  },
+);

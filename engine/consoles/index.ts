@@ -1,0 +1,3 @@
+// Console relays: the public API of engine/consoles.
+export { SerialHub } from './serial-hub.js';
+export type { SerialViewer } from './serial-hub.js';

@@ -1,0 +1,236 @@
+// xend's API: every operation a client (xm, the GUI, another engine) can ask of the engine, with
+// the states it is allowed in and the errors it refuses with. This file is the whole surface;
+// the handlers live in engine/xend/. It is imported by the browser renderer too: schemas only.
+
+import { z } from 'zod';
+import { defineEvents, defineMethods, defineStreams } from './define.js';
+
+/** A domain by name or numeric id, as every xm command takes it. */
+const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
+
+const domainStatus = z.enum(['running', 'paused', 'shutdown', 'crashed', 'dying', 'halted']);
+
+export const domainRowSchema = z.object({
+  name: z.string(),
+  /** Absent for a defined domain that is not running. */
+  domid: z.number().int().optional(),
+  uuid: z.string().optional(),
+  status: domainStatus,
+  /** Xen's `rbpscd` letters; `------` for a halted defined domain. */
+  state: z.string(),
+  memory: z.number(),
+  maxmem: z.number(),
+  vcpus: z.number().int(),
+  cpuTime: z.number(),
+  accel: z.string().optional(),
+  startTime: z.number().optional(),
+  restartCount: z.number().int().optional(),
+  /** Path of the config file for defined domains. */
+  configPath: z.string().optional(),
+  /** The running (or defined) config, as an xm file: `xm list --long` prints it as an S-expression. */
+  config: z.string().optional(),
+});
+export type DomainRow = z.infer<typeof domainRowSchema>;
+
+const configSource = z.object({
+  /** The config file's text; the client reads the file (so paths are resolved where the user is). */
+  text: z.string().max(1024 * 1024),
+  /** Where it came from, for error messages (`file:line:col`). */
+  file: z.string().max(4096),
+  /** xm's `var=value` overrides, winning over the file. */
+  overrides: z.array(z.string().max(65536)).max(256).default([]),
+});
+
+const waitOptions = {
+  wait: z.boolean().default(false),
+  timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+};
+
+export const hostInfoSchema = z.object({
+  host: z.string(),
+  release: z.string(),
+  version: z.string(),
+  machine: z.string(),
+  nr_cpus: z.number(),
+  cpu_mhz: z.number(),
+  total_memory: z.number(),
+  free_memory: z.number(),
+  qemu_version: z.string(),
+  accelerator: z.string(),
+  accelerator_reason: z.string(),
+  dom0_version: z.string(),
+  cpu_time: z.number(),
+  uptime: z.number(),
+  xend_pid: z.number(),
+  state_dir: z.string(),
+});
+
+export const xendMethods = defineMethods({
+  'host.info': {
+    params: z.void(),
+    result: hostInfoSchema,
+    doc: 'Facts about Domain-0 (the host) and the engine: xm info. Always allowed.',
+  },
+  'log.read': {
+    params: z.object({ lines: z.number().int().positive().max(100_000).default(200) }),
+    result: z.object({ path: z.string(), text: z.string() }),
+    doc: 'The last lines of xend.log: xm log. Always allowed.',
+  },
+  'domain.list': {
+    params: z.object({ includeConfig: z.boolean().default(false) }).optional(),
+    result: z.array(domainRowSchema),
+    doc: 'Domain-0, running domains and defined-but-halted domains, sorted by name. Always allowed.',
+  },
+  'domain.create': {
+    params: configSource.extend({
+      paused: z.boolean().default(false),
+      dryRun: z.boolean().default(false),
+    }),
+    result: z.object({
+      name: z.string(),
+      domid: z.number().int().optional(),
+      /** Dry run: the resolved config as an xm file, and QEMU's command line one option per line. */
+      config: z.string().optional(),
+      qemu: z.string().optional(),
+      warnings: z.array(z.string()),
+    }),
+    doc: 'Start a domain from a config (xm create): built paused, then run unless paused. Refused if the name or uuid runs.',
+    errors: ['ConfigError', 'XmSyntaxError', 'DomainExists', 'PreflightError', 'QemuStartError', 'UnsupportedConfigError'],
+  },
+  'domain.define': {
+    params: configSource,
+    result: z.object({ name: z.string(), path: z.string(), warnings: z.array(z.string()) }),
+    doc: 'Store a config as a defined domain (xm new). Allowed unless a running domain of that name was started from another config.',
+    errors: ['ConfigError', 'XmSyntaxError'],
+  },
+  'domain.start': {
+    params: z.object({ name: z.string().min(1), paused: z.boolean().default(false) }),
+    result: z.object({ name: z.string(), domid: z.number().int() }),
+    doc: 'Start a defined domain (xm start). Refused while it runs.',
+    errors: ['NoSuchDomain', 'DomainExists'],
+  },
+  'domain.undefine': {
+    params: z.object({ name: z.string().min(1) }),
+    result: z.null(),
+    doc: 'Remove a defined domain (xm delete). Refused while it runs.',
+    errors: ['NoSuchDomain', 'InvalidState'],
+  },
+  'domain.destroy': {
+    params: z.object({ ref }),
+    result: z.null(),
+    doc: 'Kill the domain at once (xm destroy). Allowed in every state but dying.',
+    errors: ['NoSuchDomain', 'PrivilegedDomain', 'InvalidState'],
+  },
+  'domain.shutdown': {
+    params: z.object({ ref, reboot: z.boolean().default(false), ...waitOptions }),
+    result: z.null(),
+    doc: 'Press the ACPI power button (xm shutdown; reboot: xm reboot). Allowed while running.',
+    errors: ['NoSuchDomain', 'PrivilegedDomain', 'InvalidState', 'ShutdownTimeout'],
+  },
+  'domain.shutdownAll': {
+    params: z.object({ reboot: z.boolean().default(false), ...waitOptions }),
+    result: z.array(z.string()),
+    doc: 'Shut down (or reboot) every running domain (xm shutdown -a). Returns the names asked.',
+  },
+  'domain.pause': {
+    params: z.object({ ref }),
+    result: z.null(),
+    doc: 'Stop scheduling the domain (xm pause). Allowed while running.',
+    errors: ['NoSuchDomain', 'PrivilegedDomain', 'InvalidState'],
+  },
+  'domain.unpause': {
+    params: z.object({ ref }),
+    result: z.null(),
+    doc: 'Resume a paused domain (xm unpause). Allowed while paused.',
+    errors: ['NoSuchDomain', 'PrivilegedDomain', 'InvalidState'],
+  },
+  'domain.rename': {
+    params: z.object({ ref, newName: z.string().min(1).max(64) }),
+    result: z.null(),
+    doc: 'Rename a domain (xm rename); its definition follows. Allowed unless dying.',
+    errors: ['NoSuchDomain', 'DomainExists', 'InvalidState'],
+  },
+  'domain.memSet': {
+    params: z.object({ ref, mib: z.number().int() }),
+    result: z.null(),
+    doc: "Set the balloon target in MiB (xm mem-set), up to maxmem. Allowed while running or paused.",
+    errors: ['NoSuchDomain', 'InvalidState'],
+  },
+  'domain.memMax': {
+    params: z.object({ ref, mib: z.number().int() }),
+    result: z.object({ effectiveNow: z.boolean() }),
+    doc: 'Set maxmem in MiB (xm mem-max). Above the boot memory it takes effect at the next start.',
+    errors: ['NoSuchDomain', 'InvalidState'],
+  },
+  'domain.vcpuList': {
+    params: z.object({ ref: ref.optional() }),
+    result: z.array(
+      z.object({
+        name: z.string(),
+        domid: z.number().int(),
+        vcpu: z.number().int(),
+        cpu: z.number().int().optional(),
+        state: z.string(),
+        cpuTime: z.number(),
+        affinity: z.string(),
+      }),
+    ),
+    doc: 'vCPUs of one domain or all (xm vcpu-list), Domain-0 included.',
+    errors: ['NoSuchDomain'],
+  },
+  'domain.sysrq': {
+    params: z.object({ ref, key: z.string().length(1) }),
+    result: z.null(),
+    doc: 'Send Alt+SysRq+key (xm sysrq). Allowed while running.',
+    errors: ['NoSuchDomain', 'InvalidState'],
+  },
+  'domain.sendKey': {
+    params: z.object({ ref, keys: z.array(z.string().regex(/^[a-z0-9_]+$/)).min(1).max(8) }),
+    result: z.null(),
+    doc: "Press keys together on the guest keyboard, QEMU key names (['ctrl','alt','delete']). Allowed while running.",
+    errors: ['NoSuchDomain', 'InvalidState'],
+  },
+  'domain.dumpCore': {
+    params: z.object({
+      ref,
+      /** Absolute path; default <data>/dump/<name>-<time>.core. */
+      path: z.string().max(4096).optional(),
+      live: z.boolean().default(false),
+      crash: z.boolean().default(false),
+      reset: z.boolean().default(false),
+    }),
+    result: z.object({ path: z.string() }),
+    doc: 'Write guest memory as an ELF core (xm dump-core); pauses during the dump unless live.',
+    errors: ['NoSuchDomain', 'InvalidState', 'InvalidPath'],
+  },
+});
+
+export type XendMethods = typeof xendMethods;
+
+export const xendEvents = defineEvents({
+  'domain.changed': {
+    data: z.object({
+      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'defined', 'undefined']),
+      name: z.string(),
+      domid: z.number().int().optional(),
+      detail: z.string().optional(),
+    }),
+    doc: 'A domain changed state; clients re-read domain.list (or patch their copy).',
+  },
+});
+
+export type XendEvents = typeof xendEvents;
+
+export const xendStreams = defineStreams({
+  'console.serial': {
+    params: z.object({
+      ref,
+      /** Bytes of serial.log to replay first, so a new viewer sees recent output. */
+      replayBytes: z.number().int().nonnegative().max(1024 * 1024).default(0),
+    }),
+    doc: "The domain's serial console as a byte pipe (xm console). Allowed while the domain's QEMU runs.",
+    errors: ['NoSuchDomain'],
+  },
+});
+
+export type XendStreams = typeof xendStreams;

@@ -1,0 +1,105 @@
+// The xend daemon: owns every domain of one state dir. Start-up order matters for reliability:
+// take the lock (one xend per state dir), re-adopt the domains whose QEMU still runs, then open the
+// protocol socket, so no client ever sees a half-initialised engine. A graceful stop closes the
+// socket and lets go of the domains without touching them: they keep running.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dom0Paths } from '../common/paths.js';
+import { DomainDefinitions, DomainManager } from '../domains/index.js';
+import { chooseAccelerator, findQemuSystem } from '../qemu/index.js';
+import { ProtocolServer } from '../protocol/node/server.js';
+import { listenUnix, type UnixListener } from '../protocol/node/unix-server.js';
+import { xendEvents, xendMethods, xendStreams } from '../protocol/common/xend-api.js';
+import { acquirePidLock, type PidLock } from './lock.js';
+import { fileLogger, type Logger } from './log.js';
+import { XendService } from './service.js';
+import { loadSettings } from './settings.js';
+
+export const ENGINE_VERSION = '0.1.0';
+
+export interface XendHandle {
+  readonly socketPath: string;
+  readonly logPath: string;
+  readonly manager: DomainManager;
+  /** Stop serving; domains keep running. */
+  stop(): Promise<void>;
+}
+
+export function xendSocketPath(paths: Dom0Paths): string {
+  return join(paths.runtimeDir, 'xend.sock');
+}
+
+export async function startXend(opts: { paths: Dom0Paths; env?: NodeJS.ProcessEnv; echoLog?: boolean }): Promise<XendHandle> {
+  const { paths } = opts;
+  const env = opts.env ?? process.env;
+  for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) mkdirSync(dir, { recursive: true });
+  mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
+  const lock: PidLock = acquirePidLock(join(paths.runtimeDir, 'xend.pid'), 'xend');
+  const logPath = join(paths.logDir, 'xend.log');
+  const logger: Logger = fileLogger(logPath, { echo: opts.echoLog });
+  let listener: UnixListener | undefined;
+  try {
+    const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
+    for (const w of warnings) logger.log('WARNING', 'settings', w);
+    const qemuBinary = findQemuSystem(env);
+    const accel = await chooseAccelerator({ qemu: qemuBinary, setting: settings.accel, env });
+    logger.log('INFO', 'xend', `starting xend ${ENGINE_VERSION} (pid ${process.pid}); QEMU ${qemuBinary}; accelerator ${accel.accel} (${accel.reason})`);
+    const manager = new DomainManager({
+      paths,
+      qemuBinary,
+      accel: accel.accel,
+      log: (level, message) => logger.log(level === 'warn' ? 'WARNING' : level === 'error' ? 'ERROR' : 'INFO', 'domains', message),
+    });
+    const { adopted, cleaned } = await manager.adoptAll();
+    logger.log('INFO', 'xend', `re-adopted ${adopted.length} running domain(s)${cleaned.length ? `; cleaned up ${cleaned.join(', ')}` : ''}`);
+    const service = new XendService({
+      manager,
+      definitions: new DomainDefinitions(paths.domainConfigDir),
+      paths,
+      logPath,
+      qemuBinary,
+      accel: accel.accel,
+      accelReason: accel.reason,
+      engineVersion: ENGINE_VERSION,
+    });
+    const server = new ProtocolServer({
+      methods: xendMethods,
+      handlers: service.handlers(),
+      events: xendEvents,
+      streams: xendStreams,
+      streamOpeners: service.streamOpeners(),
+      log: {
+        warn: (message) => logger.log('WARNING', 'protocol', message),
+        error: (message, error) => logger.log('ERROR', 'protocol', error instanceof Error ? `${message}: ${error.stack ?? error.message}` : message),
+      },
+    });
+    manager.onEvent((e) => {
+      const detail = 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
+      server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
+    });
+    const socketPath = xendSocketPath(paths);
+    listener = await listenUnix(socketPath, server);
+    logger.log('INFO', 'xend', `listening on ${socketPath}`);
+    let stopped = false;
+    return {
+      socketPath,
+      logPath,
+      manager,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await listener?.close();
+        server.closeAll();
+        await manager.detachAll();
+        logger.log('INFO', 'xend', 'stopped; domains left running');
+        lock.release();
+      },
+    };
+  } catch (err) {
+    logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
+    await listener?.close();
+    lock.release();
+    throw err;
+  }
+}

@@ -1,0 +1,277 @@
+// xend's handlers: each method of engine/protocol/common/xend-api.ts, implemented on the domain
+// manager and the domain definitions. Errors keep their names as protocol codes, so xm can print
+// Xen's messages and the GUI can react to the kind of failure.
+
+import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Dom0Paths } from '../common/paths.js';
+import { formatIssue, loadDomainConfigText, serializeDomainConfig } from '../config/index.js';
+import { SerialHub } from '../consoles/index.js';
+import { DomainDefinitions, DomainError, randomXenMac, type DomainManager } from '../domains/index.js';
+import { formatQemuOptions, planQemu, type Accelerator } from '../qemu/index.js';
+import type { Handlers } from '../protocol/common/define.js';
+import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
+import type { StreamOpeners } from '../protocol/node/server.js';
+import type { XendStreams } from '../protocol/common/xend-api.js';
+import { hostInfo, type HostInfo } from './host.js';
+
+export interface XendServiceOptions {
+  manager: DomainManager;
+  definitions: DomainDefinitions;
+  paths: Dom0Paths;
+  logPath: string;
+  qemuBinary: string;
+  accel: Accelerator;
+  accelReason: string;
+  engineVersion: string;
+}
+
+export class XendService {
+  readonly #o: XendServiceOptions;
+  readonly #hubs = new Map<number, SerialHub>();
+
+  constructor(opts: XendServiceOptions) {
+    this.#o = opts;
+    opts.manager.onEvent((e) => {
+      if (e.kind === 'destroyed') {
+        this.#hubs.get(e.domid)?.close();
+        this.#hubs.delete(e.domid);
+      }
+    });
+  }
+
+  host(): HostInfo & { xend_pid: number; state_dir: string } {
+    const { qemuBinary, accel, accelReason, engineVersion, paths } = this.#o;
+    return { ...hostInfo({ qemuBinary, accel, accelReason, engineVersion }), xend_pid: process.pid, state_dir: paths.configDir.replace(/\/config$/, '') };
+  }
+
+  handlers(): Handlers<XendMethods> {
+    const { manager, definitions } = this.#o;
+    return {
+      'host.info': () => this.host(),
+      'log.read': async ({ lines }) => ({ path: this.#o.logPath, text: await tailLines(this.#o.logPath, lines) }),
+      'domain.list': async (params) => this.#list(params?.includeConfig ?? false),
+      'domain.create': async ({ text, file, overrides, paused, dryRun }) => {
+        const { config, warnings } = coded(() => loadDomainConfigText(text, file, overrides));
+        const warningText = warnings.map(formatIssue);
+        if (dryRun) {
+          const inUse = new Set(manager.list().flatMap((d) => d.macs));
+          const plan = coded(() =>
+            planQemu(config, {
+              accel: this.#o.accel,
+              runtimeDir: this.#o.paths.domainRuntimeDir(config.name),
+              uuid: config.uuid ?? randomUUID(),
+              macFor: () => randomXenMac(inUse),
+            }),
+          );
+          return { name: config.name, config: serializeDomainConfig(config), qemu: formatQemuOptions(plan.options), warnings: warningText };
+        }
+        const info = await codedAsync(() => manager.create(config, { paused }));
+        return { name: info.name, domid: info.domid, warnings: warningText };
+      },
+      'domain.define': async ({ text, file, overrides }) => {
+        const { config, warnings } = coded(() => loadDomainConfigText(text, file, overrides));
+        const def = await definitions.define(config);
+        return { name: def.name, path: def.path, warnings: warnings.map(formatIssue) };
+      },
+      'domain.start': async ({ name, paused }) => {
+        const def = await definitions.get(name);
+        if (!def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
+        const info = await codedAsync(() => manager.create(def.config, { paused }));
+        return { name: info.name, domid: info.domid };
+      },
+      'domain.undefine': async ({ name }) => {
+        if (manager.lookup(name)) throw new DomainError('InvalidState', `Domain '${name}' is running; shut it down or destroy it before deleting it.`);
+        await definitions.remove(name);
+        return null;
+      },
+      'domain.destroy': async ({ ref }) => {
+        await manager.destroy(ref);
+        return null;
+      },
+      'domain.shutdown': async ({ ref, reboot, wait, timeoutMs }) => {
+        if (reboot) await manager.reboot(ref, { wait, timeoutMs });
+        else await manager.shutdown(ref, { wait, timeoutMs });
+        return null;
+      },
+      'domain.shutdownAll': async ({ reboot, wait, timeoutMs }) => {
+        const running = manager.list().filter((d) => d.status === 'running');
+        await Promise.all(running.map((d) => (reboot ? manager.reboot(d.domid, { wait, timeoutMs }) : manager.shutdown(d.domid, { wait, timeoutMs }))));
+        return running.map((d) => d.name);
+      },
+      'domain.pause': async ({ ref }) => {
+        await manager.pause(ref);
+        return null;
+      },
+      'domain.unpause': async ({ ref }) => {
+        await manager.unpause(ref);
+        return null;
+      },
+      'domain.rename': async ({ ref, newName }) => {
+        const running = manager.lookup(ref);
+        const oldName = running?.name ?? String(ref);
+        const def = await definitions.get(oldName);
+        if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${ref}' does not exist.`);
+        if (running) await manager.rename(ref, newName);
+        if (def) {
+          // The definition follows the domain, written under the new name before the old one goes.
+          await definitions.define({ ...def.config, name: newName });
+          await definitions.remove(oldName);
+        }
+        return null;
+      },
+      'domain.memSet': async ({ ref, mib }) => {
+        await manager.memSet(ref, mib);
+        return null;
+      },
+      'domain.memMax': ({ ref, mib }) => manager.memMax(ref, mib),
+      'domain.vcpuList': async ({ ref }) => {
+        const rows = [];
+        const domains = ref === undefined ? manager.list() : ref === 0 || ref === '0' || ref === 'Domain-0' ? [] : [manager.info(ref)];
+        if (ref === undefined || ref === 0 || ref === '0' || ref === 'Domain-0') {
+          cpus().forEach((c, i) =>
+            rows.push({ name: 'Domain-0', domid: 0, vcpu: i, cpu: i, state: 'r--', cpuTime: (c.times.user + c.times.nice + c.times.sys) / 1000, affinity: 'any cpu' }),
+          );
+        }
+        for (const d of domains) {
+          for (const v of await manager.vcpuList(d.domid)) {
+            rows.push({ name: d.name, domid: d.domid, vcpu: v.vcpu, cpu: v.cpu, state: v.state, cpuTime: v.cpuTime, affinity: v.affinity });
+          }
+        }
+        return rows;
+      },
+      'domain.sysrq': async ({ ref, key }) => {
+        await manager.sysrq(ref, key);
+        return null;
+      },
+      'domain.sendKey': async ({ ref, keys }) => {
+        await manager.sendKey(ref, keys);
+        return null;
+      },
+      'domain.dumpCore': async ({ ref, path, live, crash, reset }) => {
+        if (path !== undefined) checkOutputPath(path);
+        return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
+      },
+    };
+  }
+
+  streamOpeners(): StreamOpeners<XendStreams> {
+    return {
+      'console.serial': async ({ ref, replayBytes }) => {
+        const info = this.#o.manager.info(ref);
+        let hub = this.#hubs.get(info.domid);
+        if (!hub) {
+          hub = new SerialHub(this.#o.manager.consolePaths(info.domid));
+          this.#hubs.set(info.domid, hub);
+        }
+        const viewer = await hub.attach(replayBytes);
+        return { readable: viewer.readable, writable: viewer.writable };
+      },
+    };
+  }
+
+  /** Domain-0, the running domains and the defined ones that are not running, sorted by name. */
+  async #list(includeConfig: boolean): Promise<DomainRow[]> {
+    const { manager, definitions } = this.#o;
+    const host = hostInfo({ qemuBinary: this.#o.qemuBinary, accel: this.#o.accel, accelReason: this.#o.accelReason, engineVersion: this.#o.engineVersion });
+    const rows: DomainRow[] = [
+      { name: 'Domain-0', domid: 0, status: 'running', state: 'r-----', memory: host.total_memory, maxmem: host.total_memory, vcpus: host.nr_cpus, cpuTime: host.cpu_time },
+    ];
+    const running = new Set<string>();
+    for (const d of manager.list()) {
+      running.add(d.name);
+      rows.push({
+        name: d.name,
+        domid: d.domid,
+        uuid: d.uuid,
+        status: d.status,
+        state: d.state,
+        memory: d.memory,
+        maxmem: d.maxmem,
+        vcpus: d.vcpus,
+        cpuTime: d.cpuTime,
+        accel: d.accel,
+        startTime: d.startTime,
+        restartCount: d.restartCount,
+        config: includeConfig ? serializeDomainConfig(manager.configOf(d.domid)) : undefined,
+      });
+    }
+    for (const def of await definitions.list()) {
+      if (running.has(def.name)) {
+        const row = rows.find((r) => r.name === def.name);
+        if (row) row.configPath = def.path;
+        continue;
+      }
+      rows.push({
+        name: def.name,
+        uuid: def.config.uuid,
+        status: 'halted',
+        state: '------',
+        memory: def.config.memory,
+        maxmem: def.config.maxmem ?? def.config.memory,
+        vcpus: def.config.vcpus,
+        cpuTime: 0,
+        configPath: def.path,
+        config: includeConfig ? serializeDomainConfig(def.config) : undefined,
+      });
+    }
+    return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+}
+
+/** Errors of other rooms carry their kind in `name`; the protocol wants it in `code`. */
+function withCode(err: unknown): unknown {
+  if (err instanceof Error && !(err as { code?: unknown }).code) Object.assign(err, { code: err.name });
+  return err;
+}
+
+function coded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw withCode(err);
+  }
+}
+
+async function codedAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw withCode(err);
+  }
+}
+
+/** A path a client asks the engine (or QEMU) to write: absolute, in an existing directory, not a directory itself. */
+function checkOutputPath(path: string): void {
+  const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
+  // eslint-disable-next-line no-control-regex
+  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw bad(`directory ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw bad('is a directory');
+}
+
+async function tailLines(path: string, lines: number): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const { size } = await handle.stat();
+    const want = Math.min(size, lines * 400 + 4096);
+    const buffer = Buffer.alloc(want);
+    await handle.read(buffer, 0, want, size - want);
+    const text = buffer.toString('utf8');
+    const all = text.split('\n');
+    if (all.at(-1) === '') all.pop();
+    return all.slice(-lines).join('\n') + (all.length ? '\n' : '');
+  } finally {
+    await handle.close();
+  }
+}
+
