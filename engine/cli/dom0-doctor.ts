@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `dom0-doctor`: what virt-host-validate does for libvirt. Checks this host can run domains and
 // says what to fix. Exit status 1 when something needed is missing.
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xend`: the Dom0 daemon, as Xen's `xend start|stop|status|restart`.
 //   xend            run in the foreground (log lines also on stderr)
 //   xend start      start in the background and return once it serves

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xm`: the Dom0 command line, as Xen's. Errors print `Error: <message>` on stderr and exit 1.
 import { resolvePaths } from '../common/paths.js';
 import { COMMANDS, connectXend, helpText, UsageError, type XendClient, type XmContext } from './xm/commands.js';

@@ -34,6 +34,8 @@ export async function attachConsole(client: XendClient, ref: string | number, _o
     stdin.on('data', onInput);
     stdin.resume();
     stream.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    // The client hands the stream over paused, so nothing is lost before we listen.
+    stream.resume();
     stream.on('close', finish);
     stream.on('error', finish);
   });
