@@ -1,11 +1,11 @@
+#!/usr/bin/env node
 // `xenstore-chmod [-r] key perm...`: set a key's permissions (-r: and of everything below it).
 // Each perm is a letter (r read, w write, b both, n none) and a domain id; the first names the
 // owner and the access of every domain not listed.
 
 import { runCli, UsageError } from '../xenstore/cli-common.js';
-import type { XenstoreTransaction } from '../xenstore/client.js';
-import { ERRNO_TEXT, XenstoreError } from '../xenstore/errors.js';
-import type { Access, Permission } from '../xenstore/perms.js';
+import { ERRNO_TEXT, XenstoreError } from '../xenstore/index.js';
+import type { Access, Permission, XenstoreTransaction } from '../xenstore/index.js';
 
 class ChmodFailed extends Error {}
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstore-exists key...`: exit status 0 if every key exists (and is readable), 1 otherwise.
 // Silent, for scripts.
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstore-list [-p] key...`: the children of each key, one per line (-p: as full paths).
 
 import { runCli } from '../xenstore/cli-common.js';

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstore-ls [-f] [-p] [path]`: the tree below path (default /) in Xen's xsls format:
 //   name = "value"          one space of indent per level below path
 //   /full/path = "value"    with -f
@@ -5,25 +6,9 @@
 // Values are escaped as Xen does (backslash, control and non-ASCII bytes). On a terminal, long
 // lines are cut to its width with `\...` as xsls does; piped output is never cut.
 
-import { Buffer } from 'node:buffer';
-import type { XenstoreClient } from '../xenstore/client.js';
-import { runCli } from '../xenstore/cli-common.js';
-import { ERRNO_TEXT, XenstoreError } from '../xenstore/errors.js';
-import { formatPermissions } from '../xenstore/perms.js';
-
-/** Xen's sanitise_value(): printable ASCII as is, `\\`, `\t`, `\n`, `\r`, other bytes `\ooo`. */
-export function sanitiseValue(value: string): string {
-  let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    if (byte >= 0x20 && byte <= 0x7e && byte !== 0x5c) out += String.fromCharCode(byte);
-    else if (byte === 0x5c) out += '\\\\';
-    else if (byte === 0x09) out += '\\t';
-    else if (byte === 0x0a) out += '\\n';
-    else if (byte === 0x0d) out += '\\r';
-    else out += `\\${byte.toString(8).padStart(3, '0')}`;
-  }
-  return out;
-}
+import { runCli, sanitiseValue } from '../xenstore/cli-common.js';
+import { ERRNO_TEXT, XenstoreError, formatPermissions } from '../xenstore/index.js';
+import type { XenstoreClient } from '../xenstore/index.js';
 
 const TAG_LEN = ' = "...\\"'.length;
 

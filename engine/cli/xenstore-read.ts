@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstore-read [-p] key...`: print each value, one per line (-p: `key: value`). All keys are
 // read in one transaction, so they come from one consistent state of the registry.
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstore-rm [-t] key...`: remove keys and everything below them. -t also removes parents
 // left with an empty value and no children, up the tree (Xen's "tidy").
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstore-watch [-n N] key...`: print the path of every change at or below each key (the
 // first line per key comes at once, when the watch is set), until interrupted or N events.
 

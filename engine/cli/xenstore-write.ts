@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstore-write key value [key value...]`: all pairs in one transaction.
 
 import { runCli, UsageError } from '../xenstore/cli-common.js';

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `xenstored`: the registry daemon for this state dir, in the foreground, logging to stderr.
 // SIGTERM / SIGINT: stop accepting, flush the journal, remove the socket, exit 0.
 
@@ -61,9 +62,8 @@ async function main(): Promise<number> {
       },
     });
   } catch (err) {
-    const where = xenstoreLocations(paths);
     if (err instanceof XenstoredRunningError) process.stderr.write(`xenstored: ${err.message}\n`);
-    else process.stderr.write(`xenstored: cannot start (journal ${where.journal}): ${(err as Error).message}\n`);
+    else process.stderr.write(`xenstored: cannot start for ${xenstoreLocations(paths).journal}: ${(err as Error).message}\n`);
     return 1;
   }
   const stop = (signal: string) => {
