@@ -85,7 +85,8 @@ export type DomainEvent =
   | { kind: 'destroyed'; domid: number; name: string; why: string }
   | { kind: 'restarted'; domid: number; name: string; previousDomid: number; restartCount: number }
   | { kind: 'renamed'; domid: number; name: string; previousName: string }
-  | { kind: 'coredump'; domid: number; name: string; path: string };
+  | { kind: 'coredump'; domid: number; name: string; path: string }
+  | { kind: 'memory'; domid: number; name: string; memory: number };
 
 export interface DomainManagerOptions {
   paths: Dom0Paths;
@@ -305,6 +306,7 @@ export class DomainManager {
     await domain.qmp.execute('balloon', { value: mib * 1024 * 1024 });
     domain.config = { ...domain.config, memory: mib };
     await this.#writeRuntimeRecord(domain);
+    this.#emit({ kind: 'memory', domid: domain.domid, name: domain.name, memory: mib });
   }
 
   /**

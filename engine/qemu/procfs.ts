@@ -12,6 +12,8 @@ export interface ProcStat {
   cpuSeconds: number;
   /** Process start time in clock ticks since boot: with the pid, identifies the process. */
   startTicks: number;
+  /** CPU the task last ran on. */
+  processor: number;
 }
 
 /** Parse /proc/<pid>/stat. The comm field may contain spaces and parentheses: split after the last ')'. */
@@ -25,6 +27,7 @@ export function parseProcStat(text: string): ProcStat {
     state: fields[0] ?? '?',
     cpuSeconds: (num(14) + num(15)) / CLOCK_TICKS_PER_SECOND,
     startTicks: num(22),
+    processor: num(39),
   };
 }
 

@@ -15,6 +15,8 @@ import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
 import { loadSettings } from './settings.js';
+import { hostInfo } from './host.js';
+import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -53,6 +55,9 @@ export async function startXend(opts: { paths: Dom0Paths; env?: NodeJS.ProcessEn
     });
     const { adopted, cleaned } = await manager.adoptAll();
     logger.log('INFO', 'xend', `re-adopted ${adopted.length} running domain(s)${cleaned.length ? `; cleaned up ${cleaned.join(', ')}` : ''}`);
+    const xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
+    const host = hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
+    await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
     const service = new XendService({
       manager,
       definitions: new DomainDefinitions(paths.domainConfigDir),
@@ -92,6 +97,7 @@ export async function startXend(opts: { paths: Dom0Paths; env?: NodeJS.ProcessEn
         await listener?.close();
         server.closeAll();
         await manager.detachAll();
+        await xenstore.close();
         logger.log('INFO', 'xend', 'stopped; domains left running');
         lock.release();
       },

@@ -137,6 +137,9 @@ afterAll(async () => {
   await xm('destroy', 'cli-b').catch(() => undefined);
   xend?.kill('SIGTERM');
   await new Promise((r) => xend?.once('exit', r));
+  // xend started xenstored for this state dir; it outlives xend by design, so stop it here.
+  const xenstored = Number(readFileSync(join(home, 'data/xenstored.lock'), 'utf8').split(/\s/)[0]);
+  if (xenstored > 0) process.kill(xenstored, 'SIGTERM');
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -199,6 +202,23 @@ describe('xm against a real xend', () => {
     expect((await xm('list', '--state=paused')).stdout).toContain('cli-b');
     expect((await xm('destroy', 'cli-a')).code).toBe(0);
     expect(isProcessAlive(pidA)).toBe(false);
+  });
+
+  test('xenstore holds the Xen layout of a running domain and drops it when the domain goes', async () => {
+    await xm('create', '-p', guestCfg('cli-xs'));
+    const id = (await xm('domid', 'cli-xs')).stdout.trim();
+    const read = (path: string) => run(process.execPath, [join(root, 'out/engine/cli/xenstore-read.js'), path], { env }).then((r) => r.stdout.trim());
+    expect(await read(`/local/domain/${id}/name`)).toBe('cli-xs');
+    expect(await read(`/local/domain/${id}/memory/target`)).toBe(String(128 * 1024));
+    const vm = await read(`/local/domain/${id}/vm`);
+    expect(await read(`${vm}/name`)).toBe('cli-xs');
+    expect(await read(`/local/domain/${id}/device/vif/0/state`)).toBe('4');
+    expect(await read('/local/domain/0/name')).toBe('Domain-0');
+    await xm('mem-set', 'cli-xs', '100');
+    await expect.poll(() => read(`/local/domain/${id}/memory/target`)).toBe(String(100 * 1024));
+    await xm('destroy', 'cli-xs');
+    const ls = join(root, 'out/engine/cli/xenstore-ls.js');
+    await expect.poll(async () => (await run(process.execPath, [ls, '/local/domain'], { env })).stdout).not.toMatch(new RegExp(`^ ?${id} =`, 'm'));
   });
 
   test('a second xend on the same state dir refuses and names the owner', async () => {

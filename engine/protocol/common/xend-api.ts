@@ -210,7 +210,7 @@ export type XendMethods = typeof xendMethods;
 export const xendEvents = defineEvents({
   'domain.changed': {
     data: z.object({
-      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'defined', 'undefined']),
+      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'defined', 'undefined']),
       name: z.string(),
       domid: z.number().int().optional(),
       detail: z.string().optional(),
