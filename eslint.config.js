@@ -36,6 +36,16 @@ export default tseslint.config(
     },
   },
   {
+    // The protocol's common/ and browser/ halves are bundled into the renderer: no Node APIs.
+    files: ['engine/protocol/common/**/*.ts', 'engine/protocol/browser/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'ws', '../node/*', '../node/**'], message: 'protocol common/ and browser/ run in the browser too.' }] },
+      ],
+    },
+  },
+  {
     files: ['renderer/**/*.ts', 'renderer/**/*.vue'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {

@@ -286,7 +286,8 @@ export class ProtocolClient<
   }
 
   #onMessage(text: string): void {
-    if (this.#state === 'closed') return;
+    // After close() or a violation nothing that arrives can be trusted or is awaited.
+    if (this.#state !== 'open') return;
     const message = parseServerMessage(text);
     switch (message.kind) {
       case 'invalid':

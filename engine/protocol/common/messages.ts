@@ -13,8 +13,6 @@
 //                     stream ack   {ok: true} | {ok: false, error}   then raw bytes both ways
 
 import { z } from 'zod';
-import { lookup } from './define.js';
-import type { MethodTable } from './define.js';
 
 /** Error codes the protocol itself answers with. Handlers add their own (e.g. 'NoSuchDomain'). */
 export const PROTOCOL_ERROR_CODES = [
@@ -204,10 +202,4 @@ export function issuesData(issues: readonly z.core.$ZodIssue[]): { issues: { pat
       message: issue.message,
     })),
   };
-}
-
-/** True when the method's params schema accepts a call without params. */
-export function acceptsNoParams(table: MethodTable, method: string): boolean {
-  const spec = lookup(table, method);
-  return spec !== undefined && spec.params.safeParse(undefined).success;
 }

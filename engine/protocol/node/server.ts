@@ -153,45 +153,55 @@ export const consoleLogger: ProtocolLogger = {
     error === undefined ? console.error(`engine protocol: ${message}`) : console.error(`engine protocol: ${message}`, error),
 };
 
+type AnyHandler = (params: unknown, ctx: RequestContext) => unknown;
+type AnyOpener = (params: unknown, ctx: RequestContext) => Promise<StreamPipe>;
+
+/** What a connection needs from its server; kept off the server's public face. */
+interface ServerCore {
+  readonly methods: MethodTable;
+  readonly handlers: Readonly<Record<string, AnyHandler>>;
+  readonly eventNames: readonly string[];
+  readonly streams: StreamTable | undefined;
+  readonly streamOpeners: Readonly<Record<string, AnyOpener>> | undefined;
+  readonly limits: Required<ServerLimits>;
+  readonly log: ProtocolLogger;
+  forget(connection: Connection): void;
+}
+
 export class ProtocolServer<
   M extends MethodTable = MethodTable,
   E extends EventTable = EmptyTable,
   S extends StreamTable = EmptyTable,
 > implements ConnectionAcceptor {
   readonly limits: Required<ServerLimits>;
-  readonly #methods: M;
-  readonly #handlers: Handlers<M>;
+  readonly log: ProtocolLogger;
   readonly #events: E | undefined;
-  readonly #eventNames: string[];
-  readonly #streams: S | undefined;
-  readonly #streamOpeners: StreamOpeners<S> | undefined;
-  readonly #log: ProtocolLogger;
   readonly #connections = new Set<Connection>();
+  readonly #core: ServerCore;
   #nextConnectionId = 1;
 
   constructor(opts: ServerOptions<M, E, S>) {
-    this.#methods = opts.methods;
-    this.#handlers = opts.handlers;
     this.#events = opts.events;
-    this.#eventNames = Object.keys(opts.events ?? {});
-    this.#streams = opts.streams;
-    this.#streamOpeners = opts.streamOpeners;
-    this.#log = opts.log ?? consoleLogger;
+    this.log = opts.log ?? consoleLogger;
     this.limits = { ...DEFAULTS, ...opts.limits };
+    const handlers = opts.handlers as unknown as Readonly<Record<string, AnyHandler>>;
+    const streamOpeners = opts.streamOpeners as unknown as Readonly<Record<string, AnyOpener>> | undefined;
     for (const name of Object.keys(opts.methods)) {
-      if (typeof lookup(opts.handlers as Record<string, unknown>, name) !== 'function') {
-        throw new TypeError(`no handler for method '${name}'`);
-      }
+      if (typeof lookup(handlers, name) !== 'function') throw new TypeError(`no handler for method '${name}'`);
     }
     for (const kind of Object.keys(opts.streams ?? {})) {
-      if (typeof lookup(opts.streamOpeners as Record<string, unknown> | undefined, kind) !== 'function') {
-        throw new TypeError(`no opener for stream kind '${kind}'`);
-      }
+      if (typeof lookup(streamOpeners, kind) !== 'function') throw new TypeError(`no opener for stream kind '${kind}'`);
     }
-  }
-
-  get log(): ProtocolLogger {
-    return this.#log;
+    this.#core = {
+      methods: opts.methods,
+      handlers,
+      eventNames: Object.keys(opts.events ?? {}),
+      streams: opts.streams,
+      streamOpeners,
+      limits: this.limits,
+      log: this.log,
+      forget: (connection) => this.#connections.delete(connection),
+    };
   }
 
   /** Live connections (request connections and open streams). */
@@ -201,7 +211,7 @@ export class ProtocolServer<
 
   /** Serves a new connection. See ServerTransport for what the transport must do. */
   accept(transport: ServerTransport, opts: AcceptOptions = {}): ServerConnection {
-    const connection = new Connection(this, this.#nextConnectionId++, transport, opts, this.#log);
+    const connection = new Connection(this.#core, this.#nextConnectionId++, transport, opts);
     this.#connections.add(connection);
     return connection;
   }
@@ -214,27 +224,24 @@ export class ProtocolServer<
   broadcast<K extends EventName<E>>(event: K, data: EventDataInputOf<E, K>): number {
     const spec = lookup(this.#events, event);
     if (spec === undefined) {
-      this.#log.error(`bug: broadcast of event '${event}', which is not in the event table`);
+      this.log.error(`bug: broadcast of event '${event}', which is not in the event table`);
       return 0;
     }
     const parsed = spec.data.safeParse(data);
     if (!parsed.success) {
-      this.#log.error(`bug: event '${event}' does not match its schema (${describeIssues(parsed.error.issues)}); not sent`);
+      this.log.error(`bug: event '${event}' does not match its schema (${describeIssues(parsed.error.issues)}); not sent`);
       return 0;
     }
     let text: string;
     try {
       text = JSON.stringify({ event, data: parsed.data });
     } catch (error) {
-      this.#log.error(`bug: event '${event}' is not JSON; not sent`, error);
+      this.log.error(`bug: event '${event}' is not JSON; not sent`, error);
       return 0;
     }
     let sent = 0;
-    for (const connection of this.#connections) {
-      if (connection.wants(event)) {
-        connection.sendText(text);
-        sent++;
-      }
+    for (const connection of [...this.#connections]) {
+      if (connection.wants(event) && connection.sendText(text)) sent++;
     }
     return sent;
   }
@@ -243,48 +250,15 @@ export class ProtocolServer<
   closeAll(): void {
     for (const connection of [...this.#connections]) connection.end('shutdown');
   }
-
-  /** @internal */
-  forget(connection: Connection): void {
-    this.#connections.delete(connection);
-  }
-
-  /** @internal */
-  get methods(): M {
-    return this.#methods;
-  }
-
-  /** @internal */
-  get handlers(): Handlers<M> {
-    return this.#handlers;
-  }
-
-  /** @internal */
-  get eventNames(): readonly string[] {
-    return this.#eventNames;
-  }
-
-  /** @internal */
-  get streams(): S | undefined {
-    return this.#streams;
-  }
-
-  /** @internal */
-  get streamOpeners(): StreamOpeners<S> | undefined {
-    return this.#streamOpeners;
-  }
 }
 
 type ConnectionState = 'fresh' | 'rpc' | 'opening-stream' | 'stream' | 'closed';
-
-type AnyHandler = (params: unknown, ctx: RequestContext) => unknown;
-type AnyOpener = (params: unknown, ctx: RequestContext) => Promise<StreamPipe>;
 
 class Connection implements ServerConnection {
   readonly info: ConnectionInfo;
   #state: ConnectionState = 'fresh';
   #authenticated: boolean;
-  readonly #server: ProtocolServer<MethodTable, EventTable, StreamTable>;
+  readonly #server: ServerCore;
   readonly #transport: ServerTransport;
   readonly #token: string | undefined;
   readonly #tokensEqual: (given: string, expected: string) => boolean;
@@ -299,19 +273,13 @@ class Connection implements ServerConnection {
   #protocolErrors = 0;
   #authTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(
-    server: ProtocolServer<MethodTable, EventTable, StreamTable>,
-    id: number,
-    transport: ServerTransport,
-    opts: AcceptOptions,
-    log: ProtocolLogger,
-  ) {
+  constructor(server: ServerCore, id: number, transport: ServerTransport, opts: AcceptOptions) {
     this.#server = server;
     this.#transport = transport;
     this.#token = opts.token;
     this.#tokensEqual = opts.tokensEqual ?? ((a, b) => a === b);
     this.#authenticated = opts.token === undefined;
-    this.#log = log;
+    this.#log = server.log;
     this.info = { id, transport: transport.kind, remote: transport.remote };
     if (!this.#authenticated) {
       this.#authTimer = setTimeout(() => {
@@ -378,16 +346,17 @@ class Connection implements ServerConnection {
   }
 
   /** Sends a ready-made message, cutting the client off if it is not reading. */
-  sendText(text: string): void {
-    if (this.#state === 'closed') return;
+  sendText(text: string): boolean {
+    if (this.#state === 'closed') return false;
     const queued = this.#transport.bufferedBytes();
     if (queued > this.#server.limits.maxBufferedBytes) {
       this.#log.warn(`${this.#name}: closed, the client is not reading (${queued} bytes queued for it)`);
       this.#transport.destroy('not-reading');
       this.closed();
-      return;
+      return false;
     }
     this.#transport.send(text);
+    return true;
   }
 
   #handle(text: string): 'more' | 'stop' {
@@ -454,7 +423,7 @@ class Connection implements ServerConnection {
     }
     const handler = isBuiltin
       ? (p: unknown) => this.#builtin(method, p)
-      : (lookup(this.#server.handlers as Record<string, AnyHandler>, method) as AnyHandler);
+      : (lookup(this.#server.handlers, method) as AnyHandler);
     const ctx: RequestContext = { connection: this.info, signal: this.#abort.signal };
     this.#inFlight++;
     // Through a promise so a handler that throws synchronously is answered like one that rejects.
@@ -560,7 +529,7 @@ class Connection implements ServerConnection {
     this.#state = 'opening-stream';
     this.#transport.pauseInput();
     const spec = lookup(this.#server.streams, kind);
-    const opener = lookup(this.#server.streamOpeners as Record<string, AnyOpener> | undefined, kind);
+    const opener = lookup(this.#server.streamOpeners, kind);
     if (spec === undefined || opener === undefined) {
       this.#refuseStream({ code: 'MethodNotFound', message: `there is no stream kind '${excerpt(kind)}'` });
       return 'stop';

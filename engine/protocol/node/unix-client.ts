@@ -54,6 +54,7 @@ export async function openUnixStream(
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const socket = await connectSocket(path, timeoutMs);
   return new Promise((resolve, reject) => {
+    let settled = false;
     const fail = (error: Error) => {
       cleanup();
       socket.destroy();
@@ -63,35 +64,45 @@ export async function openUnixStream(
       () => fail(new ConnectError(path, 'timeout', `the engine at ${path} did not open stream '${kind}' within ${timeoutMs} ms`)),
       timeoutMs,
     );
+    let answer: string | undefined;
     const reader = new LineReader(
       64 * 1024,
       (line) => {
-        const ack = parseStreamAck(line);
-        if (ack === undefined) {
-          fail(new ProtocolError('invalid-message', `the engine at ${path} answered the stream open with something unexpected`, line));
-        } else if (!ack.ok) {
-          fail(new RemoteError(ack.error.code, ack.error.message, ack.error.data, `stream ${kind}`));
-        } else {
-          cleanup();
-          const rest = reader.takeRest();
-          if (rest.length > 0) socket.unshift(rest);
-          resolve(socket);
-        }
+        answer = line;
         return 'stop';
       },
       () => fail(new ProtocolError('too-large', `the engine at ${path} sent an over-long stream answer`)),
     );
-    const onData = (chunk: Buffer) => reader.push(chunk);
+    const onAnswer = (line: string) => {
+      const ack = parseStreamAck(line);
+      if (ack === undefined) {
+        return fail(new ProtocolError('invalid-message', `the engine at ${path} answered the stream open with something unexpected`, line));
+      }
+      if (!ack.ok) return fail(new RemoteError(ack.error.code, ack.error.message, ack.error.data, `stream ${kind}`));
+      cleanup();
+      // Bytes that came with the answer are the stream's first.
+      const rest = reader.takeRest();
+      if (rest.length > 0) socket.unshift(rest);
+      resolve(socket);
+    };
+    // Read with 'readable', not 'data': once that listener is gone the socket is back to its
+    // initial mode, so the caller's on('data') or pipe() starts the flow and no byte after the
+    // answer is lost or stuck behind an explicit pause().
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while (!settled && answer === undefined && (chunk = socket.read() as Buffer | null) !== null) reader.push(chunk);
+      if (!settled && answer !== undefined) onAnswer(answer);
+    };
     const onClose = () => fail(new ConnectError(path, 'closed', `the engine at ${path} closed the stream connection before answering`));
     const onError = () => undefined;
     const cleanup = () => {
+      settled = true;
       clearTimeout(timer);
-      socket.off('data', onData);
+      socket.off('readable', onReadable);
       socket.off('close', onClose);
       socket.off('error', onError);
-      socket.pause();
     };
-    socket.on('data', onData);
+    socket.on('readable', onReadable);
     socket.once('close', onClose);
     socket.on('error', onError);
     socket.write(`${JSON.stringify(params === undefined ? { stream: kind } : { stream: kind, params })}\n`);

@@ -170,6 +170,7 @@ class UnixServerTransport implements ServerTransport {
   readonly #connection: ServerConnection;
   readonly #reader: LineReader;
   #streaming = false;
+  #ending = false;
   readonly #onData = (chunk: Buffer) => this.#reader.push(chunk);
 
   constructor(socket: net.Socket, server: ConnectionAcceptor, n: number) {
@@ -178,7 +179,12 @@ class UnixServerTransport implements ServerTransport {
     this.#connection = server.accept(this);
     this.#reader = new LineReader(
       server.limits.maxMessageBytes,
-      (line) => this.#connection.receive(line),
+      (line) => {
+        const next = this.#connection.receive(line);
+        // The rest is stream bytes (or nothing wanted): stop reading until the pipe takes over.
+        if (next === 'stop') this.pauseInput();
+        return next;
+      },
       (bytes) => this.#connection.tooLarge(bytes),
     );
     socket.on('data', this.#onData);
@@ -199,21 +205,26 @@ class UnixServerTransport implements ServerTransport {
   }
 
   end(_why: CloseWhy): void {
+    this.#ending = true;
     this.#socket.off('data', this.#onData);
+    // Keep reading (into nothing) so the peer's FIN is seen and the socket closes.
+    this.#socket.resume();
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), END_GRACE_MS).unref();
   }
 
   destroy(_why: CloseWhy): void {
+    this.#ending = true;
     this.#socket.destroy();
   }
 
   pauseInput(): void {
-    this.#socket.pause();
+    // An ending connection keeps reading, or the peer's FIN would go unseen.
+    if (!this.#ending) this.#socket.pause();
   }
 
   resumeInput(): void {
-    if (!this.#streaming) this.#socket.resume();
+    if (!this.#streaming && !this.#ending) this.#socket.resume();
   }
 
   becomeStream(ack: string, pipe: StreamPipe, done: (error?: Error) => void): void {

@@ -194,6 +194,7 @@ class WsServerTransport implements ServerTransport {
   readonly #maxMessageBytes: number;
   /** Set once a message opened a stream: later frames are stream bytes, kept for the pipe. */
   #early: Buffer[] | undefined;
+  #ending = false;
   readonly #onMessage = (data: RawData) => this.#message(toBuffer(data));
 
   constructor(ws: WebSocket, server: ConnectionAcceptor, remote: string, token: string | undefined) {
@@ -213,8 +214,8 @@ class WsServerTransport implements ServerTransport {
     }
     if (data.length > this.#maxMessageBytes) return this.#connection.tooLarge(data.length);
     if (this.#connection.receive(data.toString('utf8')) === 'stop') {
-      this.#early = [];
-      this.#ws.pause();
+      this.#early ??= [];
+      this.pauseInput();
     }
   }
 
@@ -228,21 +229,26 @@ class WsServerTransport implements ServerTransport {
 
   end(why: CloseWhy): void {
     const [code, reason] = CLOSE_CODES[why];
+    this.#ending = true;
     this.#ws.off('message', this.#onMessage);
+    // Keep reading so the peer's close frame is seen and the closing handshake completes.
+    this.#ws.resume();
     this.#ws.close(code, reason);
     setTimeout(() => this.#ws.terminate(), END_GRACE_MS).unref();
   }
 
   destroy(_why: CloseWhy): void {
+    this.#ending = true;
     this.#ws.terminate();
   }
 
   pauseInput(): void {
-    this.#ws.pause();
+    // An ending connection keeps reading, or the peer's close frame would go unseen.
+    if (!this.#ending) this.#ws.pause();
   }
 
   resumeInput(): void {
-    if (this.#early === undefined) this.#ws.resume();
+    if (this.#early === undefined && !this.#ending) this.#ws.resume();
   }
 
   becomeStream(ack: string, pipe: StreamPipe, done: (error?: Error) => void): void {
