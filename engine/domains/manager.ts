@@ -86,7 +86,8 @@ export type DomainEvent =
   | { kind: 'restarted'; domid: number; name: string; previousDomid: number; restartCount: number }
   | { kind: 'renamed'; domid: number; name: string; previousName: string }
   | { kind: 'coredump'; domid: number; name: string; path: string }
-  | { kind: 'memory'; domid: number; name: string; memory: number };
+  | { kind: 'memory'; domid: number; name: string; memory: number }
+  | { kind: 'vcpus'; domid: number; name: string; vcpus: number };
 
 export interface DomainManagerOptions {
   paths: Dom0Paths;
@@ -322,6 +323,49 @@ export class DomainManager {
     domain.config = { ...domain.config, maxmem: mib };
     await this.#writeRuntimeRecord(domain);
     return { effectiveNow: mib <= booted };
+  }
+
+  /**
+   * `xm vcpu-set`: plug vCPUs in or out, up to maxvcpus (QEMU CPU hotplug). Adding is immediate;
+   * removing needs the guest to release the vCPU (ACPI eject), which it may refuse.
+   */
+  async vcpuSet(ref: string | number, count: number): Promise<void> {
+    const domain = this.#find(ref, 'vcpu-set');
+    this.#require(domain, 'vcpuSet');
+    const max = domain.config.maxvcpus ?? domain.config.vcpus;
+    if (!Number.isInteger(count) || count < 1 || count > max) {
+      throw new DomainError('InvalidState', `vcpus must be between 1 and the domain's maxvcpus (${max}); raise maxvcpus in the config and restart the domain to go higher`);
+    }
+    type Slot = { type: string; props: Record<string, number>; 'qom-path'?: string };
+    const slots = await domain.qmp.execute<Slot[]>('query-hotpluggable-cpus');
+    const present = slots.filter((s) => s['qom-path']);
+    if (count > present.length) {
+      const free = slots.filter((s) => !s['qom-path']).sort((a, b) => slotOrder(a.props) - slotOrder(b.props));
+      for (const slot of free.slice(0, count - present.length)) {
+        await domain.qmp.execute('device_add', { driver: slot.type, id: `vcpu-${slotOrder(slot.props)}`, ...slot.props });
+      }
+    } else if (count < present.length) {
+      // Only vCPUs plugged in after boot can be unplugged; they carry our ids under /machine/peripheral.
+      const removable = present
+        .filter((s) => s['qom-path']!.startsWith('/machine/peripheral/'))
+        .sort((a, b) => slotOrder(b.props) - slotOrder(a.props));
+      if (present.length - removable.length > count) {
+        throw new DomainError('InvalidState', `only vCPUs added with vcpu-set can be removed; domain '${domain.name}' booted with ${present.length - removable.length}`);
+      }
+      for (const slot of removable.slice(0, present.length - count)) {
+        const id = slot['qom-path']!.slice('/machine/peripheral/'.length);
+        const deleted = domain.qmp.events.waitFor('DEVICE_DELETED', { predicate: (e) => (e.data as { device?: string }).device === id, timeoutMs: 15_000 });
+        await domain.qmp.execute('device_del', { id });
+        await deleted.catch(() => {
+          throw new DomainError('InvalidState', `the guest did not release vCPU ${id} within 15 s; it must support ACPI CPU hot-unplug`);
+        });
+      }
+    }
+    const cpus = await domain.qmp.execute<Array<{ 'thread-id': number }>>('query-cpus-fast');
+    domain.vcpuThreads = cpus.map((c) => c['thread-id']);
+    domain.config = { ...domain.config, vcpus: cpus.length };
+    await this.#writeRuntimeRecord(domain);
+    this.#emit({ kind: 'vcpus', domid: domain.domid, name: domain.name, vcpus: cpus.length });
   }
 
   /** vCPU threads as Xen's vcpu-list shows them: host CPU last used, state, CPU time, affinity. */
@@ -797,6 +841,11 @@ export class DomainManager {
 
 function actionFor(config: DomainConfig, reason: ShutdownReason): LifecycleAction {
   return reason === 'poweroff' ? config.on_poweroff : reason === 'reboot' ? config.on_reboot : config.on_crash;
+}
+
+/** Hotplug slots in socket/core/thread order. */
+function slotOrder(props: Record<string, number>): number {
+  return (props['socket-id'] ?? 0) * 65536 + (props['core-id'] ?? 0) * 256 + (props['thread-id'] ?? 0);
 }
 
 function readAffinity(pid: number, tid: number): string {

@@ -13,6 +13,7 @@ export type DomainOperation =
   | 'screenshot'
   | 'rename'
   | 'memSet'
+  | 'vcpuSet'
   | 'vcpuList'
   | 'sysrq'
   | 'dumpCore';
@@ -33,6 +34,8 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   rename: ['running', 'paused', 'shutdown', 'crashed'],
   /** The balloon driver in the guest must run to give memory back. */
   memSet: ['running', 'paused'],
+  /** CPU hotplug needs a live machine; the guest onlines (or releases) the vCPU itself. */
+  vcpuSet: ['running', 'paused'],
   vcpuList: ['running', 'paused', 'shutdown', 'crashed'],
   sysrq: ['running'],
   /** A crashed guest's memory is exactly what one wants to dump. */

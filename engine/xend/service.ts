@@ -128,6 +128,10 @@ export class XendService {
         return null;
       },
       'domain.memMax': ({ ref, mib }) => manager.memMax(ref, mib),
+      'domain.vcpuSet': async ({ ref, count }) => {
+        await manager.vcpuSet(ref, count);
+        return null;
+      },
       'domain.vcpuList': async ({ ref }) => {
         const rows = [];
         const domains = ref === undefined ? manager.list() : ref === 0 || ref === '0' || ref === 'Domain-0' ? [] : [manager.info(ref)];

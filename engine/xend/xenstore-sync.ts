@@ -194,6 +194,16 @@ export class XenstoreSync {
         await this.#xs.write(`/vm/${info.uuid}/memory`, String(info.memory));
         return;
       }
+      case 'vcpus': {
+        const info = this.#manager.lookup(e.domid);
+        if (!info) return;
+        const max = this.#manager.configOf(e.domid).maxvcpus ?? e.vcpus;
+        await this.#xs.transaction(async (tx) => {
+          for (let n = 0; n < max; n++) await tx.write(`/local/domain/${e.domid}/cpu/${n}/availability`, n < e.vcpus ? 'online' : 'offline');
+          await tx.write(`/vm/${info.uuid}/vcpu_avail`, String(2 ** e.vcpus - 1));
+        });
+        return;
+      }
       default:
         return;
     }

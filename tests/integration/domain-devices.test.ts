@@ -60,6 +60,21 @@ describe('devices reach the guest', () => {
     expect(macs).toContain(info.macs[1]);
   });
 
+  test('vcpu-set plugs a vCPU into the running guest, up to maxvcpus', async () => {
+    engine = startTestEngine();
+    const { info, serial } = await bootWith('dev-vcpu', 'vcpus = 1\nmaxvcpus = 2');
+    expect((await serial.run('cat /sys/devices/system/cpu/possible')).trim()).toBe('0-1');
+    await engine.manager.vcpuSet(info.domid, 2);
+    expect(engine.manager.info(info.domid).vcpus).toBe(2);
+    expect(await engine.manager.vcpuList(info.domid)).toHaveLength(2);
+    // The guest sees the new CPU and can bring it online.
+    const present = await serial.run(
+      'for i in $(seq 100); do [ "$(cat /sys/devices/system/cpu/present)" = 0-1 ] && break; sleep 0.1; done; cat /sys/devices/system/cpu/present; echo 1 > /sys/devices/system/cpu/cpu1/online; cat /sys/devices/system/cpu/online',
+    );
+    expect(present).toContain('0-1\n0-1');
+    await expect(engine.manager.vcpuSet(info.domid, 3)).rejects.toThrow(/between 1 and the domain's maxvcpus \(2\)/);
+  });
+
   test('vfb vnc: the VGA console is served on the unix socket and shows the guest screen', async () => {
     engine = startTestEngine();
     const { info, serial } = await bootWith('dev-vga', "vfb = ['vnc=1']\nstdvga = 1");

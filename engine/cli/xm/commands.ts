@@ -361,6 +361,16 @@ export const COMMANDS: Command[] = [
     },
   },
   {
+    name: 'vcpu-set',
+    usage: 'vcpu-set <Domain> <vCPUs>',
+    summary: 'Set the number of active VCPUs allowed for the domain (up to maxvcpus).',
+    async run(ctx, args) {
+      needArgs('vcpu-set', args, 2);
+      await (await ctx.client()).call('domain.vcpuSet', { ref: ref(args[0]!), count: int(args[1]!, 'vcpus') });
+      return 0;
+    },
+  },
+  {
     name: 'vcpu-list',
     usage: 'vcpu-list [Domain, ...]',
     summary: 'List the VCPUs for all/some domains.',

@@ -162,6 +162,12 @@ export const xendMethods = defineMethods({
     doc: 'Set maxmem in MiB (xm mem-max). Above the boot memory it takes effect at the next start.',
     errors: ['NoSuchDomain', 'InvalidState'],
   },
+  'domain.vcpuSet': {
+    params: z.object({ ref, count: z.number().int() }),
+    result: z.null(),
+    doc: 'Plug vCPUs in or out up to maxvcpus (xm vcpu-set). Allowed while running or paused.',
+    errors: ['NoSuchDomain', 'InvalidState'],
+  },
   'domain.vcpuList': {
     params: z.object({ ref: ref.optional() }),
     result: z.array(
@@ -210,7 +216,7 @@ export type XendMethods = typeof xendMethods;
 export const xendEvents = defineEvents({
   'domain.changed': {
     data: z.object({
-      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'defined', 'undefined']),
+      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'defined', 'undefined']),
       name: z.string(),
       domid: z.number().int().optional(),
       detail: z.string().optional(),
