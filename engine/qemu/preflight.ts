@@ -5,9 +5,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DomainConfig } from '../config/index.js';
 import { PreflightError } from './errors.js';
-
-/** Linux's sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
-const MAX_UNIX_SOCKET_PATH = 107;
+import { MAX_UNIX_PATH_BYTES } from '../common/unix-socket.js';
 
 export interface PreflightHost {
   /** Where /sys/class/net is (tests may point elsewhere). */
@@ -17,7 +15,7 @@ export interface PreflightHost {
 export function preflightDomain(config: DomainConfig, runtimeDir: string, host: PreflightHost = {}): void {
   const problems: string[] = [];
   const longest = join(runtimeDir, 'serial.sock');
-  if (Buffer.byteLength(longest) > MAX_UNIX_SOCKET_PATH) {
+  if (Buffer.byteLength(longest) > MAX_UNIX_PATH_BYTES) {
     problems.push(`runtime path ${runtimeDir} is too long for unix sockets; use a shorter DOM0_HOME or domain name`);
   }
   checkFile(config.kernel, 'kernel', problems);

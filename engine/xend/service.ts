@@ -43,9 +43,15 @@ export class XendService {
     });
   }
 
-  host(): HostInfo & { xend_pid: number; state_dir: string } {
+  host(): HostInfo & { xend_pid: number; config_dir: string; data_dir: string; runtime_dir: string } {
     const { qemuBinary, accel, accelReason, engineVersion, paths } = this.#o;
-    return { ...hostInfo({ qemuBinary, accel, accelReason, engineVersion }), xend_pid: process.pid, state_dir: paths.configDir.replace(/\/config$/, '') };
+    return {
+      ...hostInfo({ qemuBinary, accel, accelReason, engineVersion }),
+      xend_pid: process.pid,
+      config_dir: paths.configDir,
+      data_dir: paths.dataDir,
+      runtime_dir: paths.runtimeDir,
+    };
   }
 
   handlers(): Handlers<XendMethods> {

@@ -11,6 +11,7 @@ import { formatPermission, parsePermissions } from './perms.js';
 import type { Permission } from './perms.js';
 import { LineSplitter, MAX_LINE_BYTES, replySchema } from './protocol.js';
 import type { Op } from './protocol.js';
+import { MAX_UNIX_PATH_BYTES } from '../common/unix-socket.js';
 
 /** `<runtimeDir>/xenstored.sock` for this environment (DOM0_HOME honoured). */
 export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -167,7 +168,7 @@ export class XenstoreClient extends Ops {
   }
 
   static async connect(socketPath: string = defaultSocketPath(), opts: ConnectOptions = {}): Promise<XenstoreClient> {
-    if (Buffer.byteLength(socketPath) > 107) {
+    if (Buffer.byteLength(socketPath) > MAX_UNIX_PATH_BYTES) {
       throw new XenstoreConnectError(socketPath, 'path-too-long', `xenstored socket path ${socketPath} is too long for a unix socket`);
     }
     const timeoutMs = opts.timeoutMs ?? 5000;

@@ -23,6 +23,7 @@ import { formatPermissions, parsePermissions } from './perms.js';
 import { LineSplitter, MAX_LINE_BYTES, requestSchema } from './protocol.js';
 import type { Request, RequestId } from './protocol.js';
 import type { Quota, WatchEvent, XenstoreConnection, XenstoreTree } from './tree.js';
+import { MAX_UNIX_PATH_BYTES } from '../common/unix-socket.js';
 
 export interface XenstoreLocations {
   journal: string;
@@ -68,7 +69,6 @@ export interface Xenstored {
   close(): Promise<void>;
 }
 
-const MAX_UNIX_PATH_BYTES = 107;
 
 export async function startXenstored(opts: XenstoredOptions): Promise<Xenstored> {
   const log = opts.log ?? (() => {});

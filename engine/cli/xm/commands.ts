@@ -265,7 +265,9 @@ export const COMMANDS: Command[] = [
           ['accelerator_reason', i.accelerator_reason],
           ['dom0_version', i.dom0_version],
           ['xend_pid', i.xend_pid],
-          ['state_dir', i.state_dir],
+          ['config_dir', i.config_dir],
+          ['data_dir', i.data_dir],
+          ['runtime_dir', i.runtime_dir],
         ]),
       );
       return 0;

@@ -62,7 +62,9 @@ export const hostInfoSchema = z.object({
   cpu_time: z.number(),
   uptime: z.number(),
   xend_pid: z.number(),
-  state_dir: z.string(),
+  config_dir: z.string(),
+  data_dir: z.string(),
+  runtime_dir: z.string(),
 });
 
 export const xendMethods = defineMethods({

@@ -16,9 +16,9 @@ import { ListenError } from './errors.js';
 import { LineReader } from './framing.js';
 import { sidesOf } from './server.js';
 import type { CloseWhy, ConnectionAcceptor, ServerConnection, ServerTransport, StreamPipe } from './server.js';
+import { MAX_UNIX_PATH_BYTES } from '../../common/unix-socket.js';
 
-/** sun_path is 108 bytes on Linux including the terminating NUL. */
-export const MAX_UNIX_PATH_BYTES = 107;
+export { MAX_UNIX_PATH_BYTES };
 
 export interface UnixListener {
   readonly path: string;

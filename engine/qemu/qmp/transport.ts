@@ -7,6 +7,7 @@ import net from 'node:net';
 import { ConnectError, ProtocolError } from './errors.js';
 import type { ConnectFailure } from './errors.js';
 import { MAX_LINE_BYTES } from './protocol.js';
+import { MAX_UNIX_PATH_BYTES } from '../../common/unix-socket.js';
 
 /**
  * Contract:
@@ -30,10 +31,6 @@ export interface UnixSocketOptions {
   /** Longest line accepted from QEMU, in bytes (default MAX_LINE_BYTES, 16 MiB). */
   maxLineBytes?: number;
 }
-
-/** sun_path is 108 bytes on Linux including the terminating NUL. Longer paths are not always
- * refused by libuv: some versions truncate them and then connect to (or miss) another path. */
-const MAX_UNIX_PATH_BYTES = 107;
 
 /** Connects to a QMP unix socket. Rejects with ConnectError saying what is wrong with the path. */
 export function connectUnixSocket(path: string, opts: UnixSocketOptions = {}): Promise<QmpTransport> {
