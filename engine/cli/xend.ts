@@ -15,8 +15,10 @@ import { startXend, xendSocketPath } from '../xend/daemon.js';
 import { connectUnix } from '../protocol/node/unix-client.js';
 import { xendMethods } from '../protocol/common/xend-api.js';
 
-const USAGE = `Usage: xend [start|stop|status|restart]
+const USAGE = `Usage: xend [start|stop|status|restart] [--web HOST:PORT]
   (no argument)  run in the foreground
+  --web HOST:PORT  also serve the GUI in a browser (web mode) and print "Web UI: <url>";
+                 the URL includes the login token (kept in <config>/web-token)
   start          run in the background; returns when xend serves
   stop           stop xend; running domains keep running
   status         exit status 0 if xend runs, 3 if not
@@ -49,8 +51,9 @@ async function waitServing(timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-async function foreground(): Promise<void> {
-  const handle = await startXend({ paths, echoLog: true });
+async function foreground(web: string | undefined): Promise<void> {
+  const handle = await startXend({ paths, echoLog: true, web });
+  if (handle.webUrl) console.log(`Web UI: ${handle.webUrl}`);
   const stop = () => {
     void handle.stop().then(() => process.exit(0));
   };
@@ -58,14 +61,14 @@ async function foreground(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-async function background(): Promise<number> {
+async function background(web: string | undefined): Promise<number> {
   const pid = runningPid();
   if (pid) {
     console.error(`Error: xend is already running (pid ${pid}).`);
     return 1;
   }
   const out = openSync(join(paths.dataDir, 'xend.stderr'), 'a');
-  const child = spawn(process.execPath, [process.argv[1]!], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, [process.argv[1]!, ...(web ? ['--web', web] : [])], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   const ok = await Promise.race([waitServing(60_000), exited.then(() => false)]);
@@ -74,6 +77,12 @@ async function background(): Promise<number> {
     return 1;
   }
   console.log(`xend started (pid ${child.pid})`);
+  if (web) {
+    // The child printed its URL (with the real port) to its output file.
+    const lines = readFileSync(join(paths.dataDir, 'xend.stderr'), 'utf8').split('\n');
+    const url = lines.reverse().find((l) => l.startsWith('Web UI: '));
+    if (url) console.log(url);
+  }
   return 0;
 }
 
@@ -92,21 +101,30 @@ async function stop(): Promise<number> {
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  let web: string | undefined;
+  const argv: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--web') {
+      web = args[++i];
+      if (!web) throw new Error('--web needs HOST:PORT, e.g. --web 127.0.0.1:8800');
+    } else if (args[i]!.startsWith('--web=')) web = args[i]!.slice('--web='.length);
+    else argv.push(args[i]!);
+  }
   const cmd = argv[0];
   const { mkdirSync } = await import('node:fs');
   mkdirSync(paths.dataDir, { recursive: true });
   switch (cmd) {
     case undefined:
-      await foreground();
+      await foreground(web);
       return -1;
     case 'start':
-      return background();
+      return background(web);
     case 'stop':
       return stop();
     case 'restart': {
       const code = await stop();
-      return code === 0 ? background() : code;
+      return code === 0 ? background(web) : code;
     }
     case 'status': {
       const pid = runningPid();

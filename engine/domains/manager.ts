@@ -242,6 +242,13 @@ export class DomainManager {
     this.#emit({ kind: 'unpaused', domid: domain.domid, name: domain.name });
   }
 
+  /** Force Reset: like the reset button, no guest cooperation. */
+  async reset(ref: string | number): Promise<void> {
+    const domain = this.#find(ref, 'reset');
+    this.#require(domain, 'reset');
+    await domain.qmp.execute('system_reset');
+  }
+
   /** Press the ACPI power button. The domain's on_poweroff action runs when the guest is off. */
   async shutdown(ref: string | number, opts: ShutdownOptions = {}): Promise<void> {
     const domain = this.#find(ref, 'shutdown');

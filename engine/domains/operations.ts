@@ -9,6 +9,7 @@ export type DomainOperation =
   | 'reboot'
   | 'pause'
   | 'unpause'
+  | 'reset'
   | 'sendKey'
   | 'screenshot'
   | 'rename'
@@ -27,6 +28,8 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   reboot: ['running'],
   pause: ['running'],
   unpause: ['paused'],
+  /** The reset button: the guest reboots at once, without shutting down. */
+  reset: ['running', 'paused'],
   /** Press a key chord on the guest's keyboard (Send Key, typing on the framebuffer). */
   sendKey: ['running'],
   /** Save what the guest's screen shows; a paused or stopped guest still has a screen. */

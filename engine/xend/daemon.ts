@@ -14,6 +14,7 @@ import { xendEvents, xendMethods, xendStreams } from '../protocol/common/xend-ap
 import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
+import { loadOrCreateWebToken, startWebMode, type WebMode } from './web.js';
 import { loadSettings } from './settings.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
@@ -24,6 +25,8 @@ export interface XendHandle {
   readonly socketPath: string;
   readonly logPath: string;
   readonly manager: DomainManager;
+  /** Web mode's URL with its token, when web mode is on. */
+  readonly webUrl?: string;
   /** Stop serving; domains keep running. */
   stop(): Promise<void>;
 }
@@ -32,7 +35,17 @@ export function xendSocketPath(paths: Dom0Paths): string {
   return join(paths.runtimeDir, 'xend.sock');
 }
 
-export async function startXend(opts: { paths: Dom0Paths; env?: NodeJS.ProcessEnv; echoLog?: boolean }): Promise<XendHandle> {
+export interface StartXendOptions {
+  paths: Dom0Paths;
+  env?: NodeJS.ProcessEnv;
+  echoLog?: boolean;
+  /** `host:port` for web mode; overrides (web-listen ...) in xend.conf. */
+  web?: string;
+  /** Where the built renderer is (default: out/renderer next to the engine). */
+  rendererDir?: string;
+}
+
+export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   const { paths } = opts;
   const env = opts.env ?? process.env;
   for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) mkdirSync(dir, { recursive: true });
@@ -41,6 +54,7 @@ export async function startXend(opts: { paths: Dom0Paths; env?: NodeJS.ProcessEn
   const logPath = join(paths.logDir, 'xend.log');
   const logger: Logger = fileLogger(logPath, { echo: opts.echoLog });
   let listener: UnixListener | undefined;
+  let web: WebMode | undefined;
   try {
     const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
     for (const w of warnings) logger.log('WARNING', 'settings', w);
@@ -86,14 +100,23 @@ export async function startXend(opts: { paths: Dom0Paths; env?: NodeJS.ProcessEn
     const socketPath = xendSocketPath(paths);
     listener = await listenUnix(socketPath, server);
     logger.log('INFO', 'xend', `listening on ${socketPath}`);
+    const webListen = opts.web ?? settings.webListen;
+    if (webListen) {
+      const token = loadOrCreateWebToken(join(paths.configDir, 'web-token'));
+      web = await startWebMode({ server, listen: webListen, token, allowRemote: settings.webAllowRemote, rendererDir: opts.rendererDir });
+      // The URL carries the token: logged without it.
+      logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
+    }
     let stopped = false;
     return {
       socketPath,
       logPath,
       manager,
+      webUrl: web?.url,
       async stop() {
         if (stopped) return;
         stopped = true;
+        await web?.close();
         await listener?.close();
         server.closeAll();
         await manager.detachAll();
@@ -104,6 +127,7 @@ export async function startXend(opts: { paths: Dom0Paths; env?: NodeJS.ProcessEn
     };
   } catch (err) {
     logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
+    await web?.close();
     await listener?.close();
     lock.release();
     throw err;

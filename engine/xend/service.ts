@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import type { Dom0Paths } from '../common/paths.js';
 import { formatIssue, loadDomainConfigText, serializeDomainConfig } from '../config/index.js';
 import { SerialHub } from '../consoles/index.js';
@@ -107,6 +107,76 @@ export class XendService {
         const running = manager.list().filter((d) => d.status === 'running');
         await Promise.all(running.map((d) => (reboot ? manager.reboot(d.domid, { wait, timeoutMs }) : manager.shutdown(d.domid, { wait, timeoutMs }))));
         return running.map((d) => d.name);
+      },
+      'domain.reset': async ({ ref }) => {
+        await manager.reset(ref);
+        return null;
+      },
+      'domain.delete': async ({ name, storage, force }) => {
+        const running = manager.lookup(name);
+        const def = await definitions.get(name);
+        if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
+        const config = running ? manager.configOf(running.domid) : def!.config;
+        // Only images this domain's config names may be deleted, and never block devices.
+        const deletable = new Set(config.disk.filter((d) => d.backend !== 'phy' && d.target !== '').map((d) => d.target));
+        for (const path of storage) {
+          if (!deletable.has(path)) throw Object.assign(new Error(`${path} is not a disk image of domain '${name}'`), { code: 'InvalidPath' });
+        }
+        if (running) {
+          if (!force) throw new DomainError('InvalidState', `Domain '${name}' is running; force it off first (or pass force).`);
+          await manager.destroy(running.domid);
+        }
+        const deleted: string[] = [];
+        for (const path of storage) {
+          await rm(path, { force: true });
+          deleted.push(path);
+        }
+        if (def) await definitions.remove(name);
+        return { deleted };
+      },
+      'domain.getConfig': async ({ name }) => {
+        const running = manager.lookup(name);
+        const def = await definitions.get(name);
+        if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
+        const config = running ? manager.configOf(running.domid) : def!.config;
+        const text = def ? await readFile(def.path, 'utf8') : serializeDomainConfig(config);
+        const plan = coded(() =>
+          planQemu(config, {
+            accel: this.#o.accel,
+            runtimeDir: this.#o.paths.domainRuntimeDir(config.name),
+            uuid: running?.uuid ?? config.uuid ?? '00000000-0000-0000-0000-000000000000',
+            macFor: (i) => running?.macs[i] ?? '00:16:3e:xx:xx:xx',
+          }),
+        );
+        return { text, path: def?.path, config, qemu: formatQemuOptions(plan.options) };
+      },
+      'domain.update': async ({ name, changes }) => {
+        const running = manager.lookup(name);
+        const def = await definitions.get(name);
+        if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
+        const base = def?.config ?? manager.configOf(running!.domid);
+        const next = { ...base };
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === undefined) continue;
+          // '' clears an optional text field (e.g. removes the kernel to boot from disk).
+          (next as Record<string, unknown>)[key] = value === '' ? undefined : value;
+        }
+        // Validate exactly as a hand-written file would be: serialize, then load.
+        const { config } = coded(() => loadDomainConfigText(serializeDomainConfig(next), `${name}.cfg`));
+        const saved = await definitions.define(config);
+        const live: string[] = [];
+        const nextBoot: string[] = [];
+        for (const key of Object.keys(changes)) {
+          if (running && key === 'memory' && config.memory <= Math.max(running.maxmem, running.memory)) {
+            await manager.memSet(running.domid, config.memory);
+            live.push(key);
+          } else if (running) {
+            nextBoot.push(key);
+          } else {
+            live.push(key);
+          }
+        }
+        return { live, nextBoot, path: saved.path };
       },
       'domain.pause': async ({ ref }) => {
         await manager.pause(ref);

@@ -46,6 +46,89 @@ const waitOptions = {
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
 };
 
+const lifecycleAction = z.enum(['destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart']);
+
+/** The typed domain config (engine/config/types.ts) as it travels to clients. */
+export const domainConfigSchema = z.object({
+  name: z.string(),
+  uuid: z.string().optional(),
+  memory: z.number(),
+  maxmem: z.number().optional(),
+  vcpus: z.number().int(),
+  maxvcpus: z.number().int().optional(),
+  cpus: z.string().optional(),
+  builder: z.enum(['linux', 'hvm']),
+  kernel: z.string().optional(),
+  ramdisk: z.string().optional(),
+  extra: z.string().optional(),
+  root: z.string().optional(),
+  bootloader: z.string().optional(),
+  bootargs: z.string().optional(),
+  boot: z.string().optional(),
+  disk: z.array(
+    z.object({
+      backend: z.enum(['phy', 'file', 'tap']),
+      target: z.string(),
+      format: z.enum(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'qcow']),
+      vdev: z.string(),
+      devtype: z.enum(['disk', 'cdrom']),
+      access: z.enum(['r', 'w', 'w!']),
+    }),
+  ),
+  vif: z.array(
+    z.object({
+      mac: z.string().optional(),
+      bridge: z.string().optional(),
+      ip: z.string().optional(),
+      vifname: z.string().optional(),
+      model: z.string().optional(),
+      rate: z.string().optional(),
+      type: z.enum(['ioemu', 'netfront', 'vif']).optional(),
+      script: z.string().optional(),
+    }),
+  ),
+  vfb: z.array(
+    z.object({
+      type: z.enum(['vnc', 'sdl']),
+      vnclisten: z.string().optional(),
+      vncdisplay: z.number().optional(),
+      vncunused: z.boolean().optional(),
+      vncpasswd: z.string().optional(),
+      keymap: z.string().optional(),
+    }),
+  ),
+  serial: z.string().optional(),
+  stdvga: z.boolean(),
+  nographic: z.boolean(),
+  localtime: z.boolean(),
+  acpi: z.boolean(),
+  apic: z.boolean(),
+  pae: z.boolean(),
+  usb: z.boolean(),
+  usbdevice: z.string().optional(),
+  soundhw: z.string().optional(),
+  on_poweroff: lifecycleAction,
+  on_reboot: lifecycleAction,
+  on_crash: lifecycleAction,
+});
+
+/** What the details view may change. Absent keys are left alone; '' clears an optional text. */
+export const domainChangesSchema = z.object({
+  memory: z.number().int().optional(),
+  maxmem: z.number().int().optional(),
+  vcpus: z.number().int().optional(),
+  maxvcpus: z.number().int().optional(),
+  boot: z.string().max(8).optional(),
+  kernel: z.string().max(4096).optional(),
+  ramdisk: z.string().max(4096).optional(),
+  extra: z.string().max(4096).optional(),
+  root: z.string().max(4096).optional(),
+  on_poweroff: lifecycleAction.optional(),
+  on_reboot: lifecycleAction.optional(),
+  on_crash: lifecycleAction.optional(),
+});
+export type DomainChanges = z.infer<typeof domainChangesSchema>;
+
 export const hostInfoSchema = z.object({
   host: z.string(),
   release: z.string(),
@@ -133,6 +216,49 @@ export const xendMethods = defineMethods({
     params: z.object({ reboot: z.boolean().default(false), ...waitOptions }),
     result: z.array(z.string()),
     doc: 'Shut down (or reboot) every running domain (xm shutdown -a). Returns the names asked.',
+  },
+  'domain.reset': {
+    params: z.object({ ref }),
+    result: z.null(),
+    doc: 'Hard reset, like the reset button (Force Reset). Allowed while running or paused.',
+    errors: ['NoSuchDomain', 'PrivilegedDomain', 'InvalidState'],
+  },
+  'domain.delete': {
+    params: z.object({
+      name: z.string().min(1),
+      /** Disk images of this domain to delete too: each must be a file-backed disk of its config. */
+      storage: z.array(z.string().max(4096)).max(64).default([]),
+      /** A running domain is forced off first only when this is set (the GUI asks the user). */
+      force: z.boolean().default(false),
+    }),
+    result: z.object({ deleted: z.array(z.string()) }),
+    doc: 'Delete a domain: force it off if asked, delete the chosen disk images, remove its definition.',
+    errors: ['NoSuchDomain', 'InvalidState', 'InvalidPath'],
+  },
+  'domain.getConfig': {
+    params: z.object({ name: z.string().min(1) }),
+    result: z.object({
+      /** The xm file on disk for a defined domain, else the running config written as one. */
+      text: z.string(),
+      path: z.string().optional(),
+      config: domainConfigSchema,
+      /** The QEMU command line the engine builds for this config, one option per line. */
+      qemu: z.string(),
+    }),
+    doc: 'A domain config as text, as typed data and as the QEMU command line. Always allowed.',
+    errors: ['NoSuchDomain', 'ConfigError'],
+  },
+  'domain.update': {
+    params: z.object({ name: z.string().min(1), changes: domainChangesSchema }),
+    result: z.object({
+      /** Changes already in effect in the running guest. */
+      live: z.array(z.string()),
+      /** Changes saved to the config that take effect after the next shutdown. */
+      nextBoot: z.array(z.string()),
+      path: z.string(),
+    }),
+    doc: 'Validate and save changes to the domain config file (a running domain without one gets one); memory is applied live.',
+    errors: ['NoSuchDomain', 'ConfigError', 'InvalidState'],
   },
   'domain.pause': {
     params: z.object({ ref }),
