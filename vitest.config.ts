@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests are pure and fast; integration tests boot real QEMU guests under TCG,
-// so they run one file at a time (2-core machines) with generous per-test timeouts that only
+// Three projects: unit tests are pure and fast; integration tests boot real QEMU guests under TCG;
+// e2e tests drive the real renderer in Chromium against a real xend in web mode. The last two
+// run one file at a time (2-core machines) with generous per-test timeouts that only
 // bound a hang: the tests themselves wait for events, never for fixed delays.
 export default defineConfig({
   test: {
@@ -20,6 +21,16 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

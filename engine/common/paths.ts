@@ -34,6 +34,10 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Dom0Paths {
     dataDir = join(env.XDG_DATA_HOME ?? join(userHome, '.local', 'share'), 'dom0');
     runtimeDir = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'dom0') : join('/tmp', `dom0-${userInfo().uid}`);
   }
+  // Each dir can also be set on its own: how xend hands its exact dirs to the xenstored it starts.
+  configDir = env.DOM0_CONFIG_DIR || configDir;
+  dataDir = env.DOM0_DATA_DIR || dataDir;
+  runtimeDir = env.DOM0_RUNTIME_DIR || runtimeDir;
   return {
     configDir,
     dataDir,

@@ -18,6 +18,7 @@ import { loadOrCreateWebToken, startWebMode, type WebMode } from './web.js';
 import { loadSettings } from './settings.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
+import type { XenstoreClient } from '../xenstore/index.js';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -55,6 +56,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   const logger: Logger = fileLogger(logPath, { echo: opts.echoLog });
   let listener: UnixListener | undefined;
   let web: WebMode | undefined;
+  let xenstore: XenstoreClient | undefined;
   try {
     const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
     for (const w of warnings) logger.log('WARNING', 'settings', w);
@@ -69,7 +71,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     });
     const { adopted, cleaned } = await manager.adoptAll();
     logger.log('INFO', 'xend', `re-adopted ${adopted.length} running domain(s)${cleaned.length ? `; cleaned up ${cleaned.join(', ')}` : ''}`);
-    const xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
+    xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
     const host = hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
     await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
     const service = new XendService({
@@ -120,7 +122,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         await listener?.close();
         server.closeAll();
         await manager.detachAll();
-        await xenstore.close();
+        await xenstore?.close();
         logger.log('INFO', 'xend', 'stopped; domains left running');
         lock.release();
       },
@@ -129,6 +131,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
     await web?.close();
     await listener?.close();
+    await xenstore?.close();
     lock.release();
     throw err;
   }

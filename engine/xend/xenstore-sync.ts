@@ -7,6 +7,7 @@
 // none runs for this state dir, detached, so the registry outlives xend like the domains do.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DiskSpec, DomainConfig } from '../config/index.js';
@@ -23,11 +24,10 @@ export async function connectOrStartXenstored(paths: Dom0Paths, log: (message: s
   } catch (err) {
     if (!(err instanceof XenstoreConnectError)) throw err;
   }
-  const entry = fileURLToPath(new URL('../cli/xenstored.js', import.meta.url));
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [xenstoredEntry()], {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, DOM0_HOME: process.env.DOM0_HOME ?? '' },
+    env: { ...process.env, DOM0_CONFIG_DIR: paths.configDir, DOM0_DATA_DIR: paths.dataDir, DOM0_RUNTIME_DIR: paths.runtimeDir },
   });
   child.unref();
   log(`started xenstored (pid ${child.pid})`);
@@ -40,6 +40,15 @@ export async function connectOrStartXenstored(paths: Dom0Paths, log: (message: s
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** The compiled xenstored entry point, also when xend itself runs from the TypeScript sources (tests). */
+function xenstoredEntry(): string {
+  const beside = fileURLToPath(new URL('../cli/xenstored.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = beside.replace(/\/engine\/cli\/xenstored\.js$/, '/out/engine/cli/xenstored.js');
+  if (existsSync(built)) return built;
+  throw new Error(`cannot find xenstored (${beside}); run npm run build:engine`);
 }
 
 /** Xen's device number for a vdev: xvdX 202, hdX 3/22 (two per major), sdX 8; 16 minors per disk. */
