@@ -7,6 +7,8 @@ export function secureWebPreferences(preloadPath: string) {
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,
+    nodeIntegrationInSubFrames: false,
+    webviewTag: false,
     webSecurity: true,
     allowRunningInsecureContent: false,
   } as const;
@@ -14,4 +16,13 @@ export function secureWebPreferences(preloadPath: string) {
 
 export function preloadPathFor(mainDir: string): string {
   return join(mainDir, '../preload/index.cjs');
+}
+
+/**
+ * Web permissions the renderer may be granted: writing the clipboard (copy out of a console) and
+ * HTML full screen (a console in full screen). Everything else (camera, notifications,
+ * geolocation, reading the clipboard, ...) is refused.
+ */
+export function isPermissionAllowed(permission: string): boolean {
+  return permission === 'clipboard-sanitized-write' || permission === 'fullscreen';
 }

@@ -1,10 +1,11 @@
-// The sandbox bridge: a small typed API only, never raw ipcRenderer.
-import { contextBridge } from 'electron';
+// The sandbox bridge: `window.dom0`, two members, one IPC channel. Never raw ipcRenderer, never a
+// channel chosen by the page: the function takes no arguments and forwards none.
+import { contextBridge, ipcRenderer } from 'electron';
+import { ENGINE_ENDPOINT_CHANNEL, type Dom0Bridge, type EngineEndpoint } from './api.js';
 
-const api = {
-  runtime: 'electron' as const,
+const bridge: Dom0Bridge = {
+  runtime: 'electron',
+  getEngineEndpoint: () => ipcRenderer.invoke(ENGINE_ENDPOINT_CHANNEL) as Promise<EngineEndpoint>,
 };
 
-export type Dom0Bridge = typeof api;
-
-contextBridge.exposeInMainWorld('dom0', api);
+contextBridge.exposeInMainWorld('dom0', bridge);

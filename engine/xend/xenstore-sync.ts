@@ -27,7 +27,14 @@ export async function connectOrStartXenstored(paths: Dom0Paths, log: (message: s
   const child = spawn(process.execPath, [xenstoredEntry()], {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, DOM0_CONFIG_DIR: paths.configDir, DOM0_DATA_DIR: paths.dataDir, DOM0_RUNTIME_DIR: paths.runtimeDir },
+    env: {
+      ...process.env,
+      DOM0_CONFIG_DIR: paths.configDir,
+      DOM0_DATA_DIR: paths.dataDir,
+      DOM0_RUNTIME_DIR: paths.runtimeDir,
+      // Inside Electron (xend as a utility process) process.execPath is the app: make it plain Node.
+      ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}),
+    },
   });
   child.unref();
   log(`started xenstored (pid ${child.pid})`);
