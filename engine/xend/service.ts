@@ -27,6 +27,8 @@ export interface XendServiceOptions {
   accel: Accelerator;
   accelReason: string;
   engineVersion: string;
+  /** Tells clients about changes that are not domain lifecycle events (definitions). */
+  notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
 }
 
 export class XendService {
@@ -81,6 +83,7 @@ export class XendService {
       'domain.define': async ({ text, file, overrides }) => {
         const { config, warnings } = coded(() => loadDomainConfigText(text, file, overrides));
         const def = await definitions.define(config);
+        this.#o.notify?.({ kind: 'defined', name: def.name });
         return { name: def.name, path: def.path, warnings: warnings.map(formatIssue) };
       },
       'domain.start': async ({ name, paused }) => {
@@ -92,6 +95,7 @@ export class XendService {
       'domain.undefine': async ({ name }) => {
         if (manager.lookup(name)) throw new DomainError('InvalidState', `Domain '${name}' is running; shut it down or destroy it before deleting it.`);
         await definitions.remove(name);
+        this.#o.notify?.({ kind: 'undefined', name });
         return null;
       },
       'domain.destroy': async ({ ref }) => {
@@ -131,7 +135,10 @@ export class XendService {
           await rm(path, { force: true });
           deleted.push(path);
         }
-        if (def) await definitions.remove(name);
+        if (def) {
+          await definitions.remove(name);
+          this.#o.notify?.({ kind: 'undefined', name });
+        }
         return { deleted };
       },
       'domain.getConfig': async ({ name }) => {
@@ -164,6 +171,7 @@ export class XendService {
         // Validate exactly as a hand-written file would be: serialize, then load.
         const { config } = coded(() => loadDomainConfigText(serializeDomainConfig(next), `${name}.cfg`));
         const saved = await definitions.define(config);
+        this.#o.notify?.({ kind: 'defined', name: config.name });
         const live: string[] = [];
         const nextBoot: string[] = [];
         for (const key of Object.keys(changes)) {
@@ -196,6 +204,8 @@ export class XendService {
           // The definition follows the domain, written under the new name before the old one goes.
           await definitions.define({ ...def.config, name: newName });
           await definitions.remove(oldName);
+          this.#o.notify?.({ kind: 'undefined', name: oldName });
+          this.#o.notify?.({ kind: 'defined', name: newName });
         }
         return null;
       },

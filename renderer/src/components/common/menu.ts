@@ -1,0 +1,9 @@
+// A menu's entries, shared by the toolbar's menu button and the right-click menu.
+
+export interface MenuEntry {
+  id: string;
+  label: string;
+  disabled?: boolean;
+  /** Draw a separator above this entry. */
+  separatorBefore?: boolean;
+}

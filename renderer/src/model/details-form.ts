@@ -1,0 +1,166 @@
+// The Details tab's form: built from the typed config, checked before anything is sent, and turned
+// into domain.update's `changes` holding only what the user changed.
+
+import type { DomainChanges, DomainConfig, DomainUpdateResult, LifecycleAction } from '../api/types.js';
+
+export interface DetailsForm {
+  vcpus: string;
+  maxvcpus: string;
+  memory: string;
+  maxmem: string;
+  /** Boot order letters: c disk, d CD-ROM, n network. */
+  boot: string;
+  kernel: string;
+  ramdisk: string;
+  extra: string;
+  on_poweroff: LifecycleAction;
+  on_reboot: LifecycleAction;
+  on_crash: LifecycleAction;
+}
+
+export type DetailsField = keyof DetailsForm;
+
+/** What an input may hold: number inputs give numbers (or '' when empty). */
+export type DetailsInput = { [K in DetailsField]: DetailsForm[K] | number };
+
+export const FIELD_LABELS: Readonly<Record<DetailsField, string>> = {
+  vcpus: 'vCPUs',
+  maxvcpus: 'Maximum vCPUs',
+  memory: 'Memory (MiB)',
+  maxmem: 'Maximum memory (MiB)',
+  boot: 'Boot order',
+  kernel: 'Kernel path',
+  ramdisk: 'Initrd path',
+  extra: 'Kernel arguments',
+  on_poweroff: 'On power off',
+  on_reboot: 'On reboot',
+  on_crash: 'On crash',
+};
+
+export const MIN_MEMORY_MIB = 16;
+const MAX_TEXT = 4096;
+
+export function formFromConfig(config: DomainConfig): DetailsForm {
+  return {
+    vcpus: String(config.vcpus),
+    maxvcpus: String(config.maxvcpus ?? config.vcpus),
+    memory: String(config.memory),
+    maxmem: String(config.maxmem ?? config.memory),
+    boot: config.boot ?? 'c',
+    kernel: config.kernel ?? '',
+    ramdisk: config.ramdisk ?? '',
+    extra: config.extra ?? '',
+    on_poweroff: config.on_poweroff,
+    on_reboot: config.on_reboot,
+    on_crash: config.on_crash,
+  };
+}
+
+export interface Validation {
+  valid: boolean;
+  /** A message per invalid field, shown next to it. */
+  errors: Partial<Record<DetailsField, string>>;
+  /** Only the fields that differ from the original (empty when nothing changed). */
+  changes: DomainChanges;
+}
+
+type IntResult = { ok: true; value: number } | { ok: false; error: string };
+
+function wholeNumber(raw: string | number, what: string): IntResult {
+  const text = String(raw).trim();
+  if (text === '') return { ok: false, error: `Enter the ${what}.` };
+  if (!/^\d+$/.test(text)) return { ok: false, error: `The ${what} must be a whole number.` };
+  return { ok: true, value: Number(text) };
+}
+
+export function validateDetails(input: DetailsInput, original: DetailsForm): Validation {
+  const errors: Partial<Record<DetailsField, string>> = {};
+  const changes: DomainChanges = {};
+  const changed = (field: DetailsField) => String(input[field]).trim() !== String(original[field]).trim();
+
+  const vcpus = wholeNumber(input.vcpus, 'number of vCPUs');
+  if (!vcpus.ok) errors.vcpus = vcpus.error;
+  else if (vcpus.value < 1) errors.vcpus = 'A domain needs at least 1 vCPU.';
+  else if (vcpus.value > 255) errors.vcpus = 'At most 255 vCPUs.';
+
+  const maxvcpus = wholeNumber(input.maxvcpus, 'maximum number of vCPUs');
+  if (!maxvcpus.ok) errors.maxvcpus = maxvcpus.error;
+  else if (maxvcpus.value > 255) errors.maxvcpus = 'At most 255 vCPUs.';
+  else if (vcpus.ok && maxvcpus.value < vcpus.value) errors.maxvcpus = `Must be at least the vCPUs (${vcpus.value}).`;
+
+  const memory = wholeNumber(input.memory, 'memory in MiB');
+  if (!memory.ok) errors.memory = memory.error;
+  else if (memory.value < MIN_MEMORY_MIB) errors.memory = `Memory must be at least ${MIN_MEMORY_MIB} MiB.`;
+
+  const maxmem = wholeNumber(input.maxmem, 'maximum memory in MiB');
+  if (!maxmem.ok) errors.maxmem = maxmem.error;
+  else if (maxmem.value < MIN_MEMORY_MIB) errors.maxmem = `Maximum memory must be at least ${MIN_MEMORY_MIB} MiB.`;
+  else if (memory.ok && maxmem.value < memory.value) errors.maxmem = `Maximum memory must be at least the memory (${memory.value} MiB).`;
+
+  const boot = String(input.boot);
+  if (!/^[cdn]{1,3}$/.test(boot) || new Set(boot).size !== boot.length) errors.boot = 'Choose a boot order.';
+
+  for (const field of ['kernel', 'ramdisk', 'extra'] as const) {
+    if (String(input[field]).length > MAX_TEXT) errors[field] = `At most ${MAX_TEXT} characters.`;
+  }
+  const kernel = String(input.kernel).trim();
+  const ramdisk = String(input.ramdisk).trim();
+  if (kernel !== '' && !kernel.startsWith('/')) errors.kernel = 'Give the kernel’s absolute path (starting with /).';
+  if (ramdisk !== '' && !ramdisk.startsWith('/')) errors.ramdisk = 'Give the initrd’s absolute path (starting with /).';
+  else if (ramdisk !== '' && kernel === '') errors.ramdisk = 'An initrd needs a kernel path: set the kernel too, or clear the initrd.';
+
+  if (vcpus.ok && changed('vcpus')) changes.vcpus = vcpus.value;
+  if (maxvcpus.ok && changed('maxvcpus')) changes.maxvcpus = maxvcpus.value;
+  if (memory.ok && changed('memory')) changes.memory = memory.value;
+  if (maxmem.ok && changed('maxmem')) changes.maxmem = maxmem.value;
+  if (changed('boot')) changes.boot = boot;
+  // '' clears the field in the config (boot from disk again).
+  if (changed('kernel')) changes.kernel = kernel;
+  if (changed('ramdisk')) changes.ramdisk = ramdisk;
+  if (String(input.extra) !== original.extra) changes.extra = String(input.extra).trim();
+  for (const field of ['on_poweroff', 'on_reboot', 'on_crash'] as const) {
+    if (input[field] !== original[field]) changes[field] = input[field] as LifecycleAction;
+  }
+
+  return { valid: Object.keys(errors).length === 0, errors, changes };
+}
+
+const DEVICE_NAMES: Readonly<Record<string, string>> = { c: 'Hard disk', d: 'CD-ROM', n: 'Network (PXE)' };
+
+/** "cd" → "Hard disk, then CD-ROM". */
+export function bootOrderLabel(letters: string): string {
+  return [...letters].map((l) => DEVICE_NAMES[l] ?? l).join(', then ');
+}
+
+/** Every order of one, two or three of the devices, the current value included if it is odd. */
+export function bootOrderOptions(current: string): { value: string; label: string }[] {
+  const letters = ['c', 'd', 'n'];
+  const values: string[] = [];
+  for (const a of letters) {
+    values.push(a);
+    for (const b of letters) {
+      if (b === a) continue;
+      values.push(a + b);
+      for (const c of letters) if (c !== a && c !== b) values.push(a + b + c);
+    }
+  }
+  if (current !== '' && !values.includes(current)) values.unshift(current);
+  return values.map((value) => ({ value, label: bootOrderLabel(value) }));
+}
+
+export const LIFECYCLE_OPTIONS: readonly { value: LifecycleAction; label: string }[] = [
+  { value: 'destroy', label: 'Destroy (power off)' },
+  { value: 'restart', label: 'Restart' },
+  { value: 'preserve', label: 'Preserve (keep it for inspection)' },
+  { value: 'rename-restart', label: 'Rename and restart' },
+  { value: 'coredump-destroy', label: 'Dump core, then destroy' },
+  { value: 'coredump-restart', label: 'Dump core, then restart' },
+];
+
+const CHANGE_LABELS: Readonly<Record<string, string>> = { ...FIELD_LABELS, root: 'Root device' };
+
+/** domain.update's answer as two lists of field names a user recognises. */
+export function describeUpdate(result: Pick<DomainUpdateResult, 'live' | 'nextBoot'>): { live: string[]; nextBoot: string[] } {
+  const name = (key: string) => (CHANGE_LABELS[key] ?? key).replace(/ \(MiB\)$/, '');
+  return { live: result.live.map(name), nextBoot: result.nextBoot.map(name) };
+}

@@ -1,0 +1,185 @@
+// Connections: the local engine (always first, "localhost (Dom0)") and the remote engines the user
+// added. State is read-only outside; it changes through the mutators below, which the API layer's
+// connection callbacks feed. Each connection's open/change events drive the domains store.
+
+import { defineStore } from 'pinia';
+import { computed, readonly, ref } from 'vue';
+import {
+  connectionClose,
+  connectionCloseAll,
+  connectionOpen,
+  connectionRestart,
+  connectionRetryNow,
+  dropLocalToken,
+  hasLocalToken,
+  localEndpoint,
+  runtime as detectRuntime,
+  setTypedToken,
+} from '../api/index.js';
+import type { Endpoint, LinkState, LinkStatus, Runtime } from '../api/index.js';
+import { parseRemoteUrl } from '../model/remote-url.js';
+import { LOCAL_CONNECTION_ID } from '../model/route.js';
+import { loadSavedConnections, saveConnections } from '../model/saved-connections.js';
+import type { SavedConnection } from '../model/saved-connections.js';
+import { useDomainsStore } from './domains.js';
+
+export const LOCAL_CONNECTION_NAME = 'localhost (Dom0)';
+
+export interface ConnectionView {
+  id: string;
+  name: string;
+  /** The engine's address, for remote connections; '' for the local one. */
+  url: string;
+  local: boolean;
+  status: LinkStatus;
+  error?: string;
+  retryInMs?: number;
+  everOpen: boolean;
+}
+
+export const useConnectionsStore = defineStore('connections', () => {
+  const connections = ref<ConnectionView[]>([]);
+  const runtime = ref<Runtime>('browser');
+  const started = ref(false);
+  /** Remotes with their tokens: kept out of the state that components read. */
+  let saved: SavedConnection[] = [];
+  let localLinked = false;
+
+  const local = computed(() => connections.value.find((c) => c.local));
+  /** Web mode without a usable token: the login screen. */
+  const needsToken = computed(() => runtime.value === 'browser' && local.value?.status === 'unauthenticated');
+
+  function byId(id: string): ConnectionView | undefined {
+    return connections.value.find((c) => c.id === id);
+  }
+
+  function isOpen(id: string): boolean {
+    return byId(id)?.status === 'open';
+  }
+
+  // Mutators.
+
+  function addConnection(view: ConnectionView): void {
+    const at = connections.value.findIndex((c) => c.id === view.id);
+    if (at >= 0) connections.value.splice(at, 1, view);
+    else if (view.local) connections.value.unshift(view);
+    else connections.value.push(view);
+  }
+
+  function removeConnection(id: string): void {
+    connections.value = connections.value.filter((c) => c.id !== id);
+  }
+
+  function setLinkState(id: string, state: LinkState): void {
+    const view = byId(id);
+    if (view === undefined) return;
+    view.status = state.status;
+    view.error = state.error;
+    view.retryInMs = state.retryInMs;
+    view.everOpen = state.everOpen;
+  }
+
+  function setRuntime(value: Runtime): void {
+    runtime.value = value;
+  }
+
+  // Actions.
+
+  function link(id: string, endpoint: () => Promise<Endpoint>): void {
+    const domains = useDomainsStore();
+    connectionOpen({
+      id,
+      endpoint,
+      onState: (state) => {
+        setLinkState(id, state);
+        if (id === LOCAL_CONNECTION_ID && state.status === 'unauthenticated' && state.error !== undefined) dropLocalToken();
+      },
+      onOpen: () => void domains.refresh(id),
+      onDomainChanged: (event) => domains.domainChanged(id, event),
+    });
+  }
+
+  function linkLocal(): void {
+    localLinked = true;
+    link(LOCAL_CONNECTION_ID, localEndpoint);
+  }
+
+  /** Connects to the local engine and to the saved remote ones. Idempotent. */
+  function start(): void {
+    if (started.value) return;
+    started.value = true;
+    setRuntime(detectRuntime());
+    // Without a token the login screen shows at once, rather than after a failed attempt.
+    const status: LinkStatus = hasLocalToken() ? 'connecting' : 'unauthenticated';
+    addConnection({ id: LOCAL_CONNECTION_ID, name: LOCAL_CONNECTION_NAME, url: '', local: true, status, everOpen: false });
+    if (status === 'connecting') linkLocal();
+    saved = loadSavedConnections();
+    for (const remote of saved) {
+      addConnection({ id: remote.id, name: remote.name, url: remote.url, local: false, status: 'connecting', everOpen: false });
+      link(remote.id, async () => ({ url: remote.url, token: remote.token }));
+    }
+  }
+
+  /** Closes every connection (the page is going away, or a test ends). */
+  function stop(): void {
+    connectionCloseAll();
+    started.value = false;
+    localLinked = false;
+  }
+
+  /** Web mode: the token the user entered on the login screen. */
+  function submitToken(token: string): void {
+    setTypedToken(token.trim());
+    setLinkState(LOCAL_CONNECTION_ID, { status: 'connecting', everOpen: local.value?.everOpen ?? false });
+    if (localLinked) connectionRestart({ conn: LOCAL_CONNECTION_ID });
+    else linkLocal();
+  }
+
+  /** Adds a remote engine and connects to it; throws an Error with a plain message if the input is wrong. */
+  function addRemote(input: { name?: string; url: string; token?: string }): string {
+    const parsed = parseRemoteUrl(input.url);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const token = input.token?.trim() || parsed.token;
+    if (!token) throw new Error('Enter the engine’s token (xend prints it, or it is in the web address after #token=).');
+    if (saved.some((c) => c.url === parsed.url)) throw new Error(`${parsed.url} is already in the list.`);
+    const name = input.name?.trim() || new URL(parsed.url.replace(/^ws/, 'http')).host;
+    const id = `remote-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const remote: SavedConnection = { id, name, url: parsed.url, token };
+    saved = [...saved, remote];
+    saveConnections(saved);
+    addConnection({ id, name, url: parsed.url, local: false, status: 'connecting', everOpen: false });
+    link(id, async () => ({ url: remote.url, token: remote.token }));
+    return id;
+  }
+
+  function removeRemote(id: string): void {
+    if (id === LOCAL_CONNECTION_ID) return;
+    connectionClose({ conn: id });
+    saved = saved.filter((c) => c.id !== id);
+    saveConnections(saved);
+    removeConnection(id);
+    useDomainsStore().forgetConnection(id);
+  }
+
+  function retryNow(id: string): void {
+    connectionRetryNow({ conn: id });
+  }
+
+  return {
+    connections: readonly(connections),
+    runtime: readonly(runtime),
+    local,
+    needsToken,
+    byId,
+    isOpen,
+    addConnection,
+    removeConnection,
+    setLinkState,
+    start,
+    stop,
+    submitToken,
+    addRemote,
+    removeRemote,
+    retryNow,
+  };
+});
