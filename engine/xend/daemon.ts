@@ -3,6 +3,7 @@
 // protocol socket, so no client ever sees a half-initialised engine. A graceful stop closes the
 // socket and lets go of the domains without touching them: they keep running.
 
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
@@ -74,10 +75,10 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
     const host = hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
     await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
-    // The service is made before the server it notifies through, so it reaches it by reference.
-    let notify: ((change: { kind: 'defined' | 'undefined'; name: string }) => void) | undefined;
+    // The service is made before the server it notifies through: changes go via an emitter.
+    const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();
     const service = new XendService({
-      notify: (change) => notify?.(change),
+      notify: (change) => definitionChanges.emit('change', change),
       manager,
       definitions: new DomainDefinitions(paths.domainConfigDir),
       paths,
@@ -98,7 +99,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         error: (message, error) => logger.log('ERROR', 'protocol', error instanceof Error ? `${message}: ${error.stack ?? error.message}` : message),
       },
     });
-    notify = (change) => server.broadcast('domain.changed', change);
+    definitionChanges.on('change', (change) => server.broadcast('domain.changed', change));
     manager.onEvent((e) => {
       const detail = 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
