@@ -1,6 +1,7 @@
 // `npm start`: build, then open the desktop app where Electron's binary is installed. Where it is
-// not (it cannot be downloaded on some machines), say so in one line and check the host instead.
-import { execFileSync, spawnSync } from 'node:child_process';
+// not (it cannot be downloaded on some machines), say so in one line and start web mode instead:
+// xend serves the same GUI to a browser and prints the URL to open.
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const run = (cmd, args) => {
@@ -19,10 +20,7 @@ try {
 if (typeof electronBinary === 'string') {
   run('npx', ['electron-vite', 'preview']);
 } else {
-  console.log("Electron's binary is not installed on this machine, so no desktop window; checking the host instead (web mode comes with xend):");
-  try {
-    execFileSync(process.execPath, ['out/engine/cli/dom0-doctor.js'], { stdio: 'inherit' });
-  } catch {
-    process.exit(1);
-  }
+  const listen = process.env.DOM0_WEB ?? '127.0.0.1:8800';
+  console.log(`Electron's binary is not installed here, so no desktop window: starting web mode on ${listen} instead (open the "Web UI:" URL below; Ctrl+C stops xend, domains keep running).`);
+  run(process.execPath, ['out/engine/cli/xend.js', '--web', listen]);
 }

@@ -12,6 +12,7 @@ import { chooseAccelerator, findQemuSystem } from '../qemu/index.js';
 import { ProtocolServer } from '../protocol/node/server.js';
 import { listenUnix, type UnixListener } from '../protocol/node/unix-server.js';
 import { xendEvents, xendMethods, xendStreams } from '../protocol/common/xend-api.js';
+import { CpuSampler } from '../stats/index.js';
 import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
@@ -104,6 +105,10 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       const detail = 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
     });
+    // One tick for all domains; a sample costs one /proc read per domain.
+    const sampler = new CpuSampler(manager);
+    const tick = setInterval(() => server.broadcast('stats.cpu', sampler.sample()), 1000);
+    tick.unref();
     const socketPath = xendSocketPath(paths);
     listener = await listenUnix(socketPath, server);
     logger.log('INFO', 'xend', `listening on ${socketPath}`);
@@ -123,6 +128,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       async stop() {
         if (stopped) return;
         stopped = true;
+        clearInterval(tick);
         await web?.close();
         await listener?.close();
         server.closeAll();

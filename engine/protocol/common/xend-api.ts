@@ -351,6 +351,16 @@ export const xendEvents = defineEvents({
     }),
     doc: 'A domain changed state; clients re-read domain.list (or patch their copy).',
   },
+  'stats.cpu': {
+    data: z.object({
+      time: z.number(),
+      /** Domain-0 (host) CPU use, % of all host CPUs. */
+      host: z.number(),
+      /** Guest CPU use per running domain, % of its vCPUs (virt-manager's "guest CPU"). */
+      domains: z.array(z.object({ domid: z.number().int(), name: z.string(), cpu: z.number() })),
+    }),
+    doc: 'One CPU sample for every running domain, each tick (1 s): the manager list sparklines.',
+  },
 });
 
 export type XendEvents = typeof xendEvents;
