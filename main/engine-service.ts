@@ -246,7 +246,8 @@ export class EngineService {
   }
 
   #spawn(): void {
-    const args = ['--web', this.#opts.listen];
+    // The app's page is file:// (or the dev server): xend must accept that origin, token still required.
+    const args = ['--web', this.#opts.listen, '--web-allow-origin', 'file://', ...(process.env.ELECTRON_RENDERER_URL ? ['--web-allow-origin', new URL(process.env.ELECTRON_RENDERER_URL).origin] : [])];
     const proc = this.#opts.starter.start(args, this.#opts.env);
     let resolveExit!: (exit: EngineExit) => void;
     const run: Run = { proc, ready: false, expected: false, stderr: [], exited: new Promise((r) => (resolveExit = r)) };

@@ -19,6 +19,8 @@ const USAGE = `Usage: xend [start|stop|status|restart] [--web HOST:PORT]
   (no argument)  run in the foreground
   --web HOST:PORT  also serve the GUI in a browser (web mode) and print "Web UI: <url>";
                  the URL includes the login token (kept in <config>/web-token)
+  --web-allow-origin ORIGIN  let pages from ORIGIN open the engine WebSocket too (they still
+                 need the token); the desktop app passes its file:// origin
   start          run in the background; returns when xend serves
   stop           stop xend; running domains keep running
   status         exit status 0 if xend runs, 3 if not
@@ -51,8 +53,8 @@ async function waitServing(timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-async function foreground(web: string | undefined): Promise<void> {
-  const handle = await startXend({ paths, echoLog: true, web });
+async function foreground(web: string | undefined, webOrigins: string[]): Promise<void> {
+  const handle = await startXend({ paths, echoLog: true, web, webOrigins });
   if (handle.webUrl) console.log(`Web UI: ${handle.webUrl}`);
   const stop = () => {
     void handle.stop().then(() => process.exit(0));
@@ -103,12 +105,18 @@ async function stop(): Promise<number> {
 
 async function main(args: string[]): Promise<number> {
   let web: string | undefined;
+  const origins: string[] = [];
   const argv: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--web') {
       web = args[++i];
       if (!web) throw new Error('--web needs HOST:PORT, e.g. --web 127.0.0.1:8800');
     } else if (args[i]!.startsWith('--web=')) web = args[i]!.slice('--web='.length);
+    else if (args[i] === '--web-allow-origin') {
+      const origin = args[++i];
+      if (!origin) throw new Error('--web-allow-origin needs an origin, e.g. file://');
+      origins.push(origin);
+    }
     else argv.push(args[i]!);
   }
   const cmd = argv[0];
@@ -116,7 +124,7 @@ async function main(args: string[]): Promise<number> {
   mkdirSync(paths.dataDir, { recursive: true });
   switch (cmd) {
     case undefined:
-      await foreground(web);
+      await foreground(web, origins);
       return -1;
     case 'start':
       return background(web);

@@ -46,6 +46,8 @@ export interface StartXendOptions {
   web?: string;
   /** Where the built renderer is (default: out/renderer next to the engine). */
   rendererDir?: string;
+  /** Extra page origins allowed to open the engine WebSocket (the desktop app's `file://`). */
+  webOrigins?: string[];
 }
 
 export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
@@ -115,7 +117,14 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     const webListen = opts.web ?? settings.webListen;
     if (webListen) {
       const token = loadOrCreateWebToken(join(paths.configDir, 'web-token'));
-      web = await startWebMode({ server, listen: webListen, token, allowRemote: settings.webAllowRemote, rendererDir: opts.rendererDir });
+      web = await startWebMode({
+        server,
+        listen: webListen,
+        token,
+        allowRemote: settings.webAllowRemote,
+        rendererDir: opts.rendererDir,
+        allowedOrigins: opts.webOrigins,
+      });
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
     }

@@ -62,6 +62,8 @@ export async function startWebMode(opts: {
   token: string;
   allowRemote: boolean;
   rendererDir?: string;
+  /** Pages from other origins that may connect (the Electron app's file:// page). */
+  allowedOrigins?: readonly string[];
 }): Promise<WebMode> {
   const root = normalize(opts.rendererDir ?? defaultRendererDir());
   if (!existsSync(join(root, 'index.html'))) {
@@ -71,7 +73,7 @@ export async function startWebMode(opts: {
   const { host, port } = parseListen(opts.listen);
   let ws: WebSocketListener;
   try {
-    ws = await listenWebSocket(opts.server, { httpServer, host, port, token: opts.token, allowRemote: opts.allowRemote });
+    ws = await listenWebSocket(opts.server, { httpServer, host, port, token: opts.token, allowRemote: opts.allowRemote, allowedOrigins: opts.allowedOrigins });
   } catch (err) {
     httpServer.close();
     throw err;

@@ -76,6 +76,19 @@ describe('web mode', () => {
     await expect(connectWebSocket(ws, 'x'.repeat(43), xendMethods)).rejects.toThrow();
   });
 
+  test('a page from another origin cannot open the engine socket, even with the token', async () => {
+    const { WebSocket } = await import('ws');
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://${new URL(base).host}/engine?token=${token}`, { origin: 'http://evil.example' });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+    });
+    expect(status).toBe(403);
+  });
+
   test('listening on a non-loopback address needs (web-allow-remote yes)', async () => {
     const other = mkdtempSync('/tmp/d0w-');
     try {

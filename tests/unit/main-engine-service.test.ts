@@ -105,7 +105,7 @@ describe('the engine service', () => {
     const first = service.getEndpoint();
     const second = service.getEndpoint();
     expect(procs).toHaveLength(1);
-    expect(procs[0]!.args).toEqual(['--web', '127.0.0.1:0']);
+    expect(procs[0]!.args).toEqual(['--web', '127.0.0.1:0', '--web-allow-origin', 'file://']);
     expect(procs[0]!.env).toEqual({ DOM0_HOME: '/tmp/dom0-test-home' });
     expect(service.state).toBe('starting');
     procs[0]!.stdout('some log line');

@@ -164,7 +164,7 @@ describe('main/index.ts', () => {
     expect(fork).toHaveBeenCalledTimes(1);
     const [modulePath, args, options] = fork.mock.calls[0]! as [string, string[], { serviceName: string; env: Record<string, string> }];
     expect(modulePath).toBe(join(repo, 'engine/cli/xend.js'));
-    expect(args).toEqual(['--web', '127.0.0.1:0']);
+    expect(args).toEqual(['--web', '127.0.0.1:0', '--web-allow-origin', 'file://']);
     expect(options.serviceName).toBe('xend');
     expect(options.env.DOM0_HOME).toBe(home);
 
