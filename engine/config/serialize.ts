@@ -35,6 +35,7 @@ export function serializeDomainConfig(config: DomainConfig): string {
   };
   put('name', config.name);
   put('uuid', config.uuid);
+  put('description', config.description);
   put('memory', config.memory);
   put('maxmem', config.maxmem);
   put('vcpus', config.vcpus);
@@ -64,5 +65,7 @@ export function serializeDomainConfig(config: DomainConfig): string {
   for (const key of ['on_poweroff', 'on_reboot', 'on_crash'] as const) {
     if (config[key] !== DOMAIN_DEFAULTS[key]) put(key, config[key]);
   }
+  put('on_xend_start', config.on_xend_start);
+  put('on_xend_stop', config.on_xend_stop);
   return out.map((l) => `${l}\n`).join('');
 }

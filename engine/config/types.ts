@@ -106,6 +106,12 @@ export interface DomainConfig {
   on_poweroff: LifecycleAction;
   on_reboot: LifecycleAction;
   on_crash: LifecycleAction;
+  /** Free text shown in the GUI (Xen API's name_description). */
+  description?: string;
+  /** Xen's managed-domain autostart: `start` boots the domain when xend starts. */
+  on_xend_start?: 'ignore' | 'start';
+  /** What xend does to the domain when it stops. Kept for Xen configs; Dom0 leaves domains running. */
+  on_xend_stop?: 'ignore' | 'shutdown' | 'suspend';
 }
 
 /** A problem found in a config file, located as `file:line:col` for the user. */

@@ -43,7 +43,7 @@ const CPU_NUMBER_MAX = 4095;
 const IGNORED_KEYS = new Set([
   'device_model', 'device_model_version', 'device_model_override', 'shadow_memory', 'hap',
   'viridian', 'hpet', 'timer_mode', 'nestedhvm', 'cpu_weight', 'cpu_cap', 'xen_platform_pci',
-  'vpt_align', 'rtc_timeoffset', 'vncconsole', 'vncviewer', 'on_xend_start', 'on_xend_stop',
+  'vpt_align', 'rtc_timeoffset', 'vncconsole', 'vncviewer',
   'extid', 'vhpt', 'videoram', 'display', 'xauthority', 'opengl', 'monitor', 'guest_os_type',
   'pci_msitranslate', 'pci_power_mgmt', 's3_mode', 's4_mode',
 ]);
@@ -389,6 +389,15 @@ export function domainConfigFromXm(
   displayKeys(c, vfb);
 
   const serial = c.str('serial');
+  const description = c.str('description', 'text');
+  const onXendStart = c.str('on_xend_start');
+  if (onXendStart && onXendStart.s !== 'ignore' && onXendStart.s !== 'start') {
+    c.error(onXendStart.e, `on_xend_start must be "ignore" or "start", got ${formatXmString(onXendStart.s)}`);
+  }
+  const onXendStop = c.str('on_xend_stop');
+  if (onXendStop && !['ignore', 'shutdown', 'suspend'].includes(onXendStop.s)) {
+    c.error(onXendStop.e, `on_xend_stop must be "ignore", "shutdown" or "suspend", got ${formatXmString(onXendStop.s)}`);
+  }
   const usbdevice = c.str('usbdevice');
   const soundhw = c.str('soundhw');
 
@@ -425,6 +434,9 @@ export function domainConfigFromXm(
   if (serial) config.serial = serial.s;
   if (usbdevice) config.usbdevice = usbdevice.s;
   if (soundhw) config.soundhw = soundhw.s;
+  if (description) config.description = description.s;
+  if (onXendStart && (onXendStart.s === 'ignore' || onXendStart.s === 'start')) config.on_xend_start = onXendStart.s;
+  if (onXendStop && (onXendStop.s === 'ignore' || onXendStop.s === 'shutdown' || onXendStop.s === 'suspend')) config.on_xend_stop = onXendStop.s;
 
   for (const key of PASSTHROUGH_KEYS) {
     const e = c.get(key);

@@ -128,6 +128,8 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
     }
+    // Autostart runs in the background: clients can connect and watch the domains come up.
+    void service.autostart((m) => logger.log('INFO', 'xend', m));
     let stopped = false;
     return {
       socketPath,

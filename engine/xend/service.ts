@@ -56,6 +56,19 @@ export class XendService {
     };
   }
 
+  /** Xen's autostart: start every defined domain with on_xend_start = "start" that is not running. */
+  async autostart(log: (message: string) => void): Promise<void> {
+    for (const def of await this.#o.definitions.list()) {
+      if (def.config.on_xend_start !== 'start' || this.#o.manager.lookup(def.name)) continue;
+      try {
+        const info = await this.#o.manager.create(def.config);
+        log(`autostarted domain ${info.name} (id=${info.domid})`);
+      } catch (err) {
+        log(`autostart of ${def.name} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
   handlers(): Handlers<XendMethods> {
     const { manager, definitions } = this.#o;
     return {
@@ -145,7 +158,8 @@ export class XendService {
         const running = manager.lookup(name);
         const def = await definitions.get(name);
         if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
-        const config = running ? manager.configOf(running.domid) : def!.config;
+        // A defined domain shows what is on disk (saved edits included); others what they run with.
+        const config = def ? def.config : manager.configOf(running!.domid);
         const text = def ? await readFile(def.path, 'utf8') : serializeDomainConfig(config);
         const plan = coded(() =>
           planQemu(config, {
@@ -165,6 +179,10 @@ export class XendService {
         const next = { ...base };
         for (const [key, value] of Object.entries(changes)) {
           if (value === undefined) continue;
+          if (key === 'autostart') {
+            next.on_xend_start = value === true ? 'start' : undefined;
+            continue;
+          }
           // '' clears an optional text field (e.g. removes the kernel to boot from disk).
           (next as Record<string, unknown>)[key] = value === '' ? undefined : value;
         }
@@ -175,7 +193,9 @@ export class XendService {
         const live: string[] = [];
         const nextBoot: string[] = [];
         for (const key of Object.keys(changes)) {
-          if (running && key === 'memory' && config.memory <= Math.max(running.maxmem, running.memory)) {
+          if (key === 'description' || key === 'autostart') {
+            live.push(key);
+          } else if (running && key === 'memory' && config.memory <= Math.max(running.maxmem, running.memory)) {
             await manager.memSet(running.domid, config.memory);
             live.push(key);
           } else if (running) {

@@ -227,6 +227,20 @@ describe('xm against a real xend', () => {
     expect((second as { stderr: string }).stderr).toMatch(new RegExp(`xend is already running for this state dir \\(pid ${xend!.pid}\\)`));
   });
 
+  test('a defined domain with on_xend_start = "start" boots when xend starts', async () => {
+    const cfg = guestCfg('cli-auto');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8') + 'on_xend_start = "start"\ndescription = "starts with the engine"\n');
+    expect((await xm('new', cfg)).code).toBe(0);
+    expect((await xm('list', 'cli-auto')).stdout).toMatch(/^cli-auto\s+128\s+1\s+------/m);
+    xend!.kill('SIGTERM');
+    await new Promise((r) => xend!.once('exit', r));
+    xend = await startXend();
+    await expect.poll(async () => (await xm('list', 'cli-auto')).stdout, { timeout: 60_000 }).toMatch(/^cli-auto\s+\d+\s+128/m);
+    expect((await xm('log')).stdout).toMatch(/autostarted domain cli-auto/);
+    await xm('destroy', 'cli-auto');
+    await xm('delete', 'cli-auto');
+  });
+
   test('new / start / delete manage a defined domain', async () => {
     expect((await xm('new', guestCfg('cli-def'))).code).toBe(0);
     expect((await xm('list')).stdout).toMatch(/^cli-def {34}\s+128 +1 +------ +0\.0$/m);

@@ -318,3 +318,13 @@ describe('DomainConfig → text → DomainConfig', () => {
     }
   });
 });
+
+describe('Dom0 additions to the format', () => {
+  test('description and on_xend_start/on_xend_stop round-trip; bad values name the line', () => {
+    const text = 'name = "a"\nkernel = "/k"\ndescription = "web server, \\"prod\\""\non_xend_start = "start"\non_xend_stop = "shutdown"\n';
+    const { config } = loadDomainConfigText(text, 'a.cfg');
+    expect(config).toMatchObject({ description: 'web server, "prod"', on_xend_start: 'start', on_xend_stop: 'shutdown' });
+    expect(loadDomainConfigText(serializeDomainConfig(config), 'b.cfg').config).toEqual(config);
+    expect(() => loadDomainConfigText('name = "a"\nkernel = "/k"\non_xend_start = "always"\n', 'c.cfg')).toThrow(/c\.cfg:3:\d+: on_xend_start must be "ignore" or "start"/);
+  });
+});

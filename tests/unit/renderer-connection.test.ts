@@ -58,16 +58,28 @@ function open(opts: Partial<Parameters<typeof connectionOpen>[0]> = {}) {
 }
 
 describe('engine connection', () => {
-  it('subscribes to domain events, then reports open and forwards domain.changed', async () => {
+  it('subscribes to domain and stats events, then reports open and forwards domain.changed', async () => {
     const client = fakeClient();
     engine([client]);
     const { states, opened, changed } = open();
     await settle();
-    expect(client.subscribed).toEqual([['domain.*']]);
+    expect(client.subscribed).toEqual([['domain.*', 'stats.*']]);
     expect(states.map((s) => s.status)).toEqual(['connecting', 'open']);
     expect(opened).toHaveBeenCalledTimes(1);
     client.emit('domain.changed', { kind: 'started', name: 'vm1', domid: 3 });
     expect(changed).toHaveBeenCalledWith({ kind: 'started', name: 'vm1', domid: 3 });
+  });
+
+  it('subscribes to stats events too and forwards each stats.cpu sample', async () => {
+    const client = fakeClient();
+    engine([client]);
+    const cpu = vi.fn();
+    open({ onCpuStats: cpu });
+    await settle();
+    expect(client.subscribed.at(-1)).toContain('stats.*');
+    const sample = { time: 1, host: 7.5, domains: [{ domid: 3, name: 'vm1', cpu: 12 }] };
+    client.emit('stats.cpu', sample);
+    expect(cpu).toHaveBeenCalledWith(sample);
   });
 
   it('reconnects after the engine goes away, and reports open again so views re-read', async () => {
@@ -81,7 +93,7 @@ describe('engine connection', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(states.at(-1)?.status).toBe('open');
     expect(opened).toHaveBeenCalledTimes(2);
-    expect(second.subscribed).toEqual([['domain.*']]);
+    expect(second.subscribed).toEqual([['domain.*', 'stats.*']]);
   });
 
   it('backs off 1, 2, 4, 8 s and then every 15 s while the engine cannot be reached', async () => {

@@ -110,6 +110,9 @@ export const domainConfigSchema = z.object({
   on_poweroff: lifecycleAction,
   on_reboot: lifecycleAction,
   on_crash: lifecycleAction,
+  description: z.string().optional(),
+  on_xend_start: z.enum(['ignore', 'start']).optional(),
+  on_xend_stop: z.enum(['ignore', 'shutdown', 'suspend']).optional(),
 });
 
 /** What the details view may change. Absent keys are left alone; '' clears an optional text. */
@@ -126,6 +129,9 @@ export const domainChangesSchema = z.object({
   on_poweroff: lifecycleAction.optional(),
   on_reboot: lifecycleAction.optional(),
   on_crash: lifecycleAction.optional(),
+  description: z.string().max(4096).optional(),
+  /** Start the domain when the engine starts (Xen's on_xend_start = "start"). */
+  autostart: z.boolean().optional(),
 });
 export type DomainChanges = z.infer<typeof domainChangesSchema>;
 
