@@ -7,9 +7,10 @@
 //        └──token refused / no token──▶ unauthenticated (waits for a new token: start() again)
 //   stop() from anywhere ──▶ stopped
 //
-// On every (re)connection it subscribes to `domain.*` and then calls onOpen, so the stores re-read
-// what they show; each `domain.changed` event goes to onDomainChanged. Calls made while it is not
-// open fail at once with NotConnectedError rather than waiting.
+// On every (re)connection it subscribes to `domain.*` and `stats.*` and then calls onOpen, so the
+// stores re-read what they show; each `domain.changed` event goes to onDomainChanged, each
+// `stats.cpu` sample (the engine pushes one a second, nothing here polls) to onCpuStats. Calls
+// made while it is not open fail at once with NotConnectedError rather than waiting.
 //
 // Connections are kept in a registry by id, so the rest of api/ takes a connection id (`conn`).
 
@@ -20,7 +21,7 @@ import { xendEvents, xendMethods, xendStreams } from '../../../engine/protocol/c
 import type { XendEvents, XendMethods, XendStreams } from '../../../engine/protocol/common/xend-api.js';
 import { MissingTokenError } from './endpoint.js';
 import { NotConnectedError, toEngineError } from './errors.js';
-import type { DomainChangedEvent, Endpoint } from './types.js';
+import type { CpuStatsEvent, DomainChangedEvent, Endpoint } from './types.js';
 
 type FullClient = ProtocolClient<XendMethods, XendEvents, XendStreams, BrowserStream>;
 
@@ -49,6 +50,8 @@ export interface ConnectionOptions {
   /** Called on each (re)connection, after the subscription is in place. */
   onOpen?: () => void;
   onDomainChanged?: (event: DomainChangedEvent) => void;
+  /** Each `stats.cpu` sample (one a second while subscribed). */
+  onCpuStats?: (sample: CpuStatsEvent) => void;
   /** Delay before retry number `attempt` (1, 2, …). */
   backoffMs?: (attempt: number) => number;
 }
@@ -58,7 +61,7 @@ export function defaultBackoffMs(attempt: number): number {
   return Math.min(15_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }
 
-const TOPICS = ['domain.*'] as const;
+const TOPICS = ['domain.*', 'stats.*'] as const;
 
 let clientFactory: ClientFactory = (endpoint) =>
   connectBrowserWebSocket(endpoint.url, endpoint.token, xendMethods, { events: xendEvents, streams: xendStreams });
@@ -138,6 +141,7 @@ export class EngineConnection {
       }
       const current = client;
       client.on('domain.changed', (event) => this.#opts.onDomainChanged?.(event));
+      client.on('stats.cpu', (sample) => this.#opts.onCpuStats?.(sample));
       client.onClose((reason) => this.#onClientClosed(current, reason));
       await client.subscribe([...TOPICS]);
       if (generation !== this.#generation) {

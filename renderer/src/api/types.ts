@@ -15,6 +15,8 @@ export type LifecycleAction = DomainConfig['on_poweroff'];
 export type DomainUpdateResult = ResultOf<XendMethods, 'domain.update'>;
 export type DomainDeleteResult = ResultOf<XendMethods, 'domain.delete'>;
 export type DomainChangedEvent = EventDataOf<XendEvents, 'domain.changed'>;
+/** One `stats.cpu` tick: Domain-0's CPU % (`host`) and each running guest's CPU % of its vCPUs. */
+export type CpuStatsEvent = EventDataOf<XendEvents, 'stats.cpu'>;
 
 /** Where an engine listens and the secret it wants. */
 export interface Endpoint {

@@ -35,3 +35,8 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A CPU use in percent, whole: "0 %", "12 %", "100 %". */
+export function formatPercent(percent: number): string {
+  return Number.isFinite(percent) ? `${Math.round(percent)} %` : '—';
+}

@@ -1,6 +1,7 @@
 // Connections: the local engine (always first, "localhost (Dom0)") and the remote engines the user
 // added. State is read-only outside; it changes through the mutators below, which the API layer's
-// connection callbacks feed. Each connection's open/change events drive the domains store.
+// connection callbacks feed. Each connection's open/change events drive the domains store, its
+// CPU samples the stats store.
 
 import { defineStore } from 'pinia';
 import { computed, readonly, ref } from 'vue';
@@ -22,6 +23,7 @@ import { LOCAL_CONNECTION_ID } from '../model/route.js';
 import { loadSavedConnections, saveConnections } from '../model/saved-connections.js';
 import type { SavedConnection } from '../model/saved-connections.js';
 import { useDomainsStore } from './domains.js';
+import { useStatsStore } from './stats.js';
 
 export const LOCAL_CONNECTION_NAME = 'localhost (Dom0)';
 
@@ -87,6 +89,7 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   function link(id: string, endpoint: () => Promise<Endpoint>): void {
     const domains = useDomainsStore();
+    const stats = useStatsStore();
     connectionOpen({
       id,
       endpoint,
@@ -94,8 +97,13 @@ export const useConnectionsStore = defineStore('connections', () => {
         setLinkState(id, state);
         if (id === LOCAL_CONNECTION_ID && state.status === 'unauthenticated' && state.error !== undefined) dropLocalToken();
       },
-      onOpen: () => void domains.refresh(id),
+      onOpen: () => {
+        // Samples resume after a gap (maybe from a restarted engine): start the lines again.
+        stats.forgetConnection(id);
+        void domains.refresh(id);
+      },
       onDomainChanged: (event) => domains.domainChanged(id, event),
+      onCpuStats: (sample) => stats.addSample(id, sample),
     });
   }
 
@@ -159,6 +167,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     saveConnections(saved);
     removeConnection(id);
     useDomainsStore().forgetConnection(id);
+    useStatsStore().forgetConnection(id);
   }
 
   function retryNow(id: string): void {

@@ -21,6 +21,7 @@ import { availability, statusRank, targetsOf } from '../model/domain-state.js';
 import type { ActionTarget, Availability, DomainAction } from '../model/domain-state.js';
 import { errorText } from '../model/format.js';
 import { useConnectionsStore } from './connections.js';
+import { useStatsStore } from './stats.js';
 
 export type SortColumn = 'name' | 'state' | 'memory' | 'vcpus' | 'cpuTime';
 export type SortDirection = 'ascending' | 'descending';
@@ -146,6 +147,8 @@ export const useDomainsStore = defineStore('domains', () => {
     const keep = (target: DomainRef) => target.conn !== conn || rows.some((r) => r.name === target.name);
     selection.value = selection.value.filter(keep);
     if (anchor.value !== null && !keep(anchor.value)) anchor.value = null;
+    // CPU lines of domains that left the list, stopped or restarted go too.
+    useStatsStore().syncRows(conn, rows);
   }
 
   function setListError(conn: string, message: string | undefined): void {
