@@ -1,3 +1,4 @@
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 // Three projects: unit tests are pure and fast; integration tests boot real QEMU guests under TCG;
@@ -8,6 +9,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // The Vue plugin lets component tests mount .vue files (with happy-dom per file).
+        plugins: [vue()],
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts', 'engine/**/*.test.ts'],
