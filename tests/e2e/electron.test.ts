@@ -3,23 +3,25 @@
 // skipped and says why, so a green run never hides that it did not run.
 
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { _electron as electron } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { ROOT } from './helpers/web-engine.js';
 
+/** The installed binary, looked up without require('electron'), which would try to download it. */
 function electronBinary(): string | undefined {
   try {
-    const path: unknown = createRequire(import.meta.url)('electron');
-    return typeof path === 'string' ? path : undefined;
+    const pkg = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+    const binary = join(pkg, 'dist', readFileSync(join(pkg, 'path.txt'), 'utf8').trim());
+    return existsSync(binary) ? binary : undefined;
   } catch {
     return undefined;
   }
 }
 
 const binary = electronBinary();
-if (!binary) console.log("e2e/electron: skipped: Electron's binary is not installed on this machine (npm could not download it); the GUI is tested in Chromium through web mode instead");
+if (!binary) console.log("e2e/electron: skipped: Electron's binary is not installed on this machine (it could not be downloaded); the GUI is tested in Chromium through web mode instead");
 
 describe.skipIf(!binary)('the desktop app', () => {
   test('opens the manager window connected to the engine it started', async () => {

@@ -49,6 +49,17 @@ describe('manager window', () => {
     await saveScreenshot(page, 'manager');
   });
 
+  test('each running guest and the host have a live CPU sparkline fed by the engine', async () => {
+    const spark = page.getByRole('img', { name: /^CPU usage of e2e-b:/ });
+    const samples = async () => ((await spark.getAttribute('data-samples')) ?? '').split(',').filter(Boolean).map(Number);
+    await expect.poll(async () => (await samples()).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    for (const v of await samples()) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(100);
+    }
+    expect(await page.getByRole('img', { name: /^CPU usage of Domain-0:/ }).count()).toBe(1);
+  });
+
   test('Pause makes the state read Paused and stops the guest clock; Resume runs it again', async () => {
     await booted('e2e-a');
     const serial = await SerialConsole.attach(join(engine.home, 'run/domains/e2e-a'));
