@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { DomainConfig } from '../../renderer/src/api/types.js';
 import {
   bootOrderOptions,
+  checkDescription,
   describeUpdate,
   formFromConfig,
   validateDetails,
@@ -69,6 +70,14 @@ describe('details form', () => {
     expect(v.valid).toBe(false);
     expect(v.errors.memory).toMatch(/at least 16 MiB/);
     expect(v.errors.maxmem).toBeUndefined();
+    expect(v.changes).toEqual({});
+  });
+
+  it('never counts an invalid value as a change, so a form holding only mistakes has nothing to send', () => {
+    const v = validateDetails(edit({ memory: '8', vcpus: '2', maxvcpus: '2', kernel: 'vmlinuz', boot: 'cc' }), original);
+    expect(v.valid).toBe(false);
+    expect(Object.keys(v.errors).sort()).toEqual(['boot', 'kernel', 'memory']);
+    expect(v.changes).toEqual({ vcpus: 2, maxvcpus: 2 });
   });
 
   it('refuses a maximum memory below the memory, on the maximum’s field', () => {
@@ -124,11 +133,53 @@ describe('details form', () => {
     expect(bootOrderOptions('a')[0]).toEqual({ value: 'a', label: 'a' });
   });
 
+  it('ticks "Start when the engine starts" only for on_xend_start = "start"', () => {
+    expect(original.autostart).toBe(false);
+    expect(formFromConfig(config({ on_xend_start: 'start' })).autostart).toBe(true);
+    expect(formFromConfig(config({ on_xend_start: 'ignore' })).autostart).toBe(false);
+  });
+
+  it('sends autostart only when the box changed, as a boolean either way', () => {
+    expect(validateDetails(edit({ autostart: true }), original)).toEqual({ valid: true, errors: {}, changes: { autostart: true } });
+    const on = formFromConfig(config({ on_xend_start: 'start' }));
+    expect(validateDetails({ ...on, autostart: false }, on).changes).toEqual({ autostart: false });
+    expect(validateDetails({ ...on }, on).changes).toEqual({});
+    expect(validateDetails(edit({ autostart: true, memory: '512', maxmem: '512' }), original).changes).toEqual({
+      memory: 512,
+      maxmem: 512,
+      autostart: true,
+    });
+  });
+
   it('names the fields of domain.update’s answer as the form does', () => {
     expect(describeUpdate({ live: ['memory'], nextBoot: ['vcpus', 'boot', 'on_crash'] })).toEqual({
       live: ['Memory'],
       nextBoot: ['vCPUs', 'Boot order', 'On crash'],
     });
+    expect(describeUpdate({ live: ['autostart', 'description'], nextBoot: [] }).live).toEqual([
+      'Start when the engine starts',
+      'Description',
+    ]);
+  });
+});
+
+describe('description on the Overview', () => {
+  it('sends nothing while the text is what the config holds (ends trimmed)', () => {
+    expect(checkDescription('Web server', 'Web server')).toEqual({});
+    expect(checkDescription('  Web server\n', 'Web server')).toEqual({});
+    expect(checkDescription('   ', undefined)).toEqual({});
+  });
+
+  it('sends the new text trimmed, and an empty string to clear it', () => {
+    expect(checkDescription(' Mail relay\nsecond line ', 'Web server')).toEqual({ change: 'Mail relay\nsecond line' });
+    expect(checkDescription('First words', undefined)).toEqual({ change: 'First words' });
+    expect(checkDescription('', 'Web server')).toEqual({ change: '' });
+  });
+
+  it('refuses more than 4096 characters', () => {
+    expect(checkDescription('x'.repeat(4096), undefined)).toEqual({ change: 'x'.repeat(4096) });
+    expect(checkDescription('x'.repeat(4097), undefined).error).toMatch(/At most 4096 characters/);
+    expect(checkDescription('x'.repeat(4097), undefined).change).toBeUndefined();
   });
 });
 

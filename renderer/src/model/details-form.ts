@@ -16,11 +16,13 @@ export interface DetailsForm {
   on_poweroff: LifecycleAction;
   on_reboot: LifecycleAction;
   on_crash: LifecycleAction;
+  /** Start the domain when the engine starts (the config's on_xend_start = "start"). */
+  autostart: boolean;
 }
 
 export type DetailsField = keyof DetailsForm;
 
-/** What an input may hold: number inputs give numbers (or '' when empty). */
+/** What an input may hold: number inputs give numbers (or '' when empty), checkboxes booleans. */
 export type DetailsInput = { [K in DetailsField]: DetailsForm[K] | number };
 
 export const FIELD_LABELS: Readonly<Record<DetailsField, string>> = {
@@ -35,6 +37,7 @@ export const FIELD_LABELS: Readonly<Record<DetailsField, string>> = {
   on_poweroff: 'On power off',
   on_reboot: 'On reboot',
   on_crash: 'On crash',
+  autostart: 'Start when the engine starts',
 };
 
 export const MIN_MEMORY_MIB = 16;
@@ -53,6 +56,7 @@ export function formFromConfig(config: DomainConfig): DetailsForm {
     on_poweroff: config.on_poweroff,
     on_reboot: config.on_reboot,
     on_crash: config.on_crash,
+    autostart: config.on_xend_start === 'start',
   };
 }
 
@@ -60,7 +64,7 @@ export interface Validation {
   valid: boolean;
   /** A message per invalid field, shown next to it. */
   errors: Partial<Record<DetailsField, string>>;
-  /** Only the fields that differ from the original (empty when nothing changed). */
+  /** Only the valid fields that differ from the original (empty when nothing changed). */
   changes: DomainChanges;
 }
 
@@ -109,18 +113,23 @@ export function validateDetails(input: DetailsInput, original: DetailsForm): Val
   if (ramdisk !== '' && !ramdisk.startsWith('/')) errors.ramdisk = 'Give the initrd’s absolute path (starting with /).';
   else if (ramdisk !== '' && kernel === '') errors.ramdisk = 'An initrd needs a kernel path: set the kernel too, or clear the initrd.';
 
-  if (vcpus.ok && changed('vcpus')) changes.vcpus = vcpus.value;
-  if (maxvcpus.ok && changed('maxvcpus')) changes.maxvcpus = maxvcpus.value;
-  if (memory.ok && changed('memory')) changes.memory = memory.value;
-  if (maxmem.ok && changed('maxmem')) changes.maxmem = maxmem.value;
-  if (changed('boot')) changes.boot = boot;
+  // Only valid values count as changes: a form holding nothing but a mistake has nothing to send.
+  const sendable = (field: DetailsField) => errors[field] === undefined && changed(field);
+  if (vcpus.ok && sendable('vcpus')) changes.vcpus = vcpus.value;
+  if (maxvcpus.ok && sendable('maxvcpus')) changes.maxvcpus = maxvcpus.value;
+  if (memory.ok && sendable('memory')) changes.memory = memory.value;
+  if (maxmem.ok && sendable('maxmem')) changes.maxmem = maxmem.value;
+  if (sendable('boot')) changes.boot = boot;
   // '' clears the field in the config (boot from disk again).
-  if (changed('kernel')) changes.kernel = kernel;
-  if (changed('ramdisk')) changes.ramdisk = ramdisk;
-  if (String(input.extra) !== original.extra) changes.extra = String(input.extra).trim();
+  if (sendable('kernel')) changes.kernel = kernel;
+  if (sendable('ramdisk')) changes.ramdisk = ramdisk;
+  if (errors.extra === undefined && String(input.extra) !== original.extra) changes.extra = String(input.extra).trim();
   for (const field of ['on_poweroff', 'on_reboot', 'on_crash'] as const) {
     if (input[field] !== original[field]) changes[field] = input[field] as LifecycleAction;
   }
+  // The engine writes on_xend_start = "start" for true and removes it for false.
+  const autostart = input.autostart === true;
+  if (autostart !== original.autostart) changes.autostart = autostart;
 
   return { valid: Object.keys(errors).length === 0, errors, changes };
 }
@@ -157,10 +166,26 @@ export const LIFECYCLE_OPTIONS: readonly { value: LifecycleAction; label: string
   { value: 'coredump-restart', label: 'Dump core, then restart' },
 ];
 
-const CHANGE_LABELS: Readonly<Record<string, string>> = { ...FIELD_LABELS, root: 'Root device' };
+const CHANGE_LABELS: Readonly<Record<string, string>> = { ...FIELD_LABELS, root: 'Root device', description: 'Description' };
 
 /** domain.update's answer as two lists of field names a user recognises. */
 export function describeUpdate(result: Pick<DomainUpdateResult, 'live' | 'nextBoot'>): { live: string[]; nextBoot: string[] } {
   const name = (key: string) => (CHANGE_LABELS[key] ?? key).replace(/ \(MiB\)$/, '');
   return { live: result.live.map(name), nextBoot: result.nextBoot.map(name) };
+}
+
+export const MAX_DESCRIPTION = MAX_TEXT;
+
+export interface DescriptionCheck {
+  /** Shown next to the Description field when the text cannot be saved. */
+  error?: string;
+  /** What domain.update gets as `description` ('' clears it); absent when nothing changed. */
+  change?: string;
+}
+
+/** The Overview's description: trimmed at both ends, at most 4096 characters, sent only if changed. */
+export function checkDescription(input: string, original: string | undefined): DescriptionCheck {
+  const text = input.trim();
+  if (text.length > MAX_DESCRIPTION) return { error: `At most ${MAX_DESCRIPTION} characters (now ${text.length}).` };
+  return text === (original ?? '').trim() ? {} : { change: text };
 }
