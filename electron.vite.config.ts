@@ -20,6 +20,8 @@ export default defineConfig({
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
     plugins: [vue()],
+    // noVNC has a top-level await: serve it as is instead of pre-bundling it.
+    optimizeDeps: { exclude: ['@novnc/novnc'] },
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       target: 'es2022',

@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import type { Dom0Paths } from '../common/paths.js';
 import { formatIssue, loadDomainConfigText, serializeDomainConfig } from '../config/index.js';
-import { SerialHub } from '../consoles/index.js';
+import { openVncConnection, SerialHub } from '../consoles/index.js';
 import { DomainDefinitions, DomainError, randomXenMac, type DomainManager } from '../domains/index.js';
 import { formatQemuOptions, planQemu, type Accelerator } from '../qemu/index.js';
 import type { Handlers } from '../protocol/common/define.js';
@@ -280,6 +280,9 @@ export class XendService {
         const viewer = await hub.attach(replayBytes);
         return { readable: viewer.readable, writable: viewer.writable };
       },
+      // QEMU's VNC server takes several clients itself: one new connection per viewer, relayed
+      // as is (the socket is the pipe, so its backpressure is the stream's).
+      'console.vnc': async ({ ref }) => openVncConnection(this.#o.manager.info(ref)),
     };
   }
 

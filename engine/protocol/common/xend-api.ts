@@ -381,6 +381,13 @@ export const xendStreams = defineStreams({
     doc: "The domain's serial console as a byte pipe (xm console). Allowed while the domain's QEMU runs.",
     errors: ['NoSuchDomain'],
   },
+  'console.vnc': {
+    params: z.object({ ref }),
+    doc:
+      "The domain's graphical console: the raw RFB bytes of its VNC server (QEMU's own, which takes several " +
+      'viewers at once: each stream is a new client of it). Refused with NoDisplay when the domain has no vfb.',
+    errors: ['NoSuchDomain', 'NoDisplay'],
+  },
 });
 
 export type XendStreams = typeof xendStreams;

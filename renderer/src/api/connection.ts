@@ -26,7 +26,7 @@ import type { CpuStatsEvent, DomainChangedEvent, Endpoint } from './types.js';
 type FullClient = ProtocolClient<XendMethods, XendEvents, XendStreams, BrowserStream>;
 
 /** What the renderer uses of a protocol client; tests hand in an object with these. */
-export type EngineClient = Pick<FullClient, 'call' | 'subscribe' | 'on' | 'onClose' | 'close'>;
+export type EngineClient = Pick<FullClient, 'call' | 'subscribe' | 'on' | 'onClose' | 'close' | 'openStream'>;
 
 export type ClientFactory = (endpoint: Endpoint) => Promise<EngineClient>;
 

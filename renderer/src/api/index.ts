@@ -1,6 +1,7 @@
 // The renderer's only door to the engine. Stores import from here; components never do.
 
 export * from './connection.js';
+export * from './consoles.js';
 export * from './domains.js';
 export * from './endpoint.js';
 export * from './errors.js';

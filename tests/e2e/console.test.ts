@@ -1,0 +1,112 @@
+// The guest consoles as a user meets them: the VNC framebuffer (noVNC) and the serial console
+// (xterm.js) in the domain window, in Chromium, against a real xend and a real guest.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { READY } from '../integration/helpers/engine.js';
+import { launchBrowser, saveScreenshot, startWebEngine, waitUntil, type WebEngine } from './helpers/web-engine.js';
+
+let engine: WebEngine;
+let browser: Browser;
+let page: Page;
+
+const serialLog = () => readFileSync(join(engine.home, 'run/domains/con-a/serial.log'), 'utf8');
+
+async function openConsole(p: Page): Promise<void> {
+  await p.goto(engine.url);
+  await p.getByRole('row', { name: 'con-a', exact: true }).dblclick();
+  await p.getByRole('tab', { name: 'Console', exact: true }).click();
+  const viewer = p.getByLabel('Graphical console of con-a');
+  await waitUntil('the VNC viewer connects', async () => (await viewer.getAttribute('data-connected')) === 'true');
+}
+
+/** noVNC's screen canvas inside the viewer (the page may hold other, hidden canvases). */
+const screen = (p: Page) => p.getByLabel('Graphical console of con-a').locator('canvas').first();
+
+/** How many pixels of the console canvas are not black: a blank screen has none. */
+function litPixels(p: Page): Promise<number> {
+  return p.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[aria-label="Graphical console of con-a"] canvas');
+    if (!canvas || canvas.width === 0) return 0;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i]! + data[i + 1]! + data[i + 2]! > 60) lit++;
+    return lit;
+  });
+}
+
+beforeAll(async () => {
+  engine = await startWebEngine();
+  // on_reboot = preserve: Ctrl+Alt+Del's reboot leaves the domain in state s, where a test can see it.
+  expect((await engine.xm('create', engine.guestConfig('con-a', "vfb = ['vnc=1']\nstdvga = 1\non_reboot = 'preserve'"))).code).toBe(0);
+  const log = join(engine.home, 'run/domains/con-a/serial.log');
+  await waitUntil('the guest has booted', () => existsSync(log) && READY.test(readFileSync(log, 'utf8')));
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await openConsole(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await engine?.stop();
+});
+
+describe('guest consoles', () => {
+  test("the framebuffer shows the guest's VGA console", async () => {
+    await expect.poll(() => litPixels(page), { timeout: 30_000 }).toBeGreaterThan(500);
+    await saveScreenshot(page, 'console-vnc');
+  });
+
+  test('text typed into the framebuffer reaches the guest', async () => {
+    await screen(page).click();
+    // As fingers do it: the viewer sends physical keys, so '>' and 'S' are Shift plus a key.
+    await page.keyboard.type('echo typed-in-vnc ', { delay: 20 });
+    await page.keyboard.press('Shift+Period');
+    await page.keyboard.type(' /dev/tty', { delay: 20 });
+    await page.keyboard.press('Shift+KeyS');
+    await page.keyboard.type('0', { delay: 20 });
+    await page.keyboard.press('Enter');
+    await saveScreenshot(page, 'console-typed');
+    await expect.poll(serialLog, { timeout: 30_000 }).toContain('typed-in-vnc');
+  });
+
+  test('a second viewer at once also shows the screen, and both follow what is typed', async () => {
+    const second = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await openConsole(second);
+      await expect.poll(() => litPixels(second), { timeout: 30_000 }).toBeGreaterThan(500);
+      const before = await litPixels(second);
+      await screen(page).click();
+      await page.keyboard.type('clear', { delay: 20 });
+      await page.keyboard.press('Enter');
+      await expect.poll(() => litPixels(second), { timeout: 30_000 }).not.toBe(before);
+    } finally {
+      await second.close();
+    }
+    // Closing that viewer left the guest running.
+    expect((await engine.xm('list', 'con-a')).stdout).toMatch(/con-a\s+\d+\s+128\s+1\s+(r-----|-b----)/);
+  });
+
+  test('the serial tab replays the boot log and runs a command typed into it', async () => {
+    await page.getByRole('tab', { name: 'Serial', exact: true }).click();
+    const term = page.getByLabel('Serial console of con-a');
+    await expect.poll(() => term.getAttribute('data-connected'), { timeout: 30_000 }).toBe('true');
+    await expect.poll(() => term.textContent(), { timeout: 30_000 }).toContain('DOM0-GUEST-READY');
+    await term.click();
+    await page.keyboard.type('echo serial-$((2+3))', { delay: 20 });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => term.textContent(), { timeout: 30_000 }).toContain('serial-5');
+    await saveScreenshot(page, 'console-serial');
+  });
+
+  test('Send Key ▸ Ctrl+Alt+Del reaches the guest', async () => {
+    await page.getByRole('tab', { name: 'Console', exact: true }).click();
+    await expect.poll(() => page.getByLabel('Graphical console of con-a').getAttribute('data-connected'), { timeout: 60_000 }).toBe('true');
+    await page.getByRole('button', { name: 'Send Key' }).click();
+    await page.getByRole('menuitem', { name: 'Ctrl+Alt+Del' }).click();
+    // busybox init reboots on Ctrl+Alt+Del; on_reboot = preserve leaves the domain shut down (s).
+    await expect.poll(async () => (await engine.xm('list', 'con-a')).stdout, { timeout: 60_000 }).toMatch(/---s--/);
+  });
+});
