@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import type { Dom0Paths } from '../common/paths.js';
@@ -260,6 +260,21 @@ export class XendService {
       'domain.sendKey': async ({ ref, keys }) => {
         await manager.sendKey(ref, keys);
         return null;
+      },
+      'domain.screenshot': async ({ ref }) => {
+        const info = manager.info(ref);
+        if (!manager.configOf(info.domid).vfb.some((v) => v.type === 'vnc')) {
+          throw Object.assign(new Error(`domain ${info.name} has no graphical console (add vfb = ['vnc=1'])`), { code: 'NoDisplay' });
+        }
+        // QEMU writes the file itself: into the domain's private runtime dir, read, then removed.
+        const file = join(info.runtimeDir, `.screendump-${randomUUID()}.png`);
+        try {
+          await manager.screenshot(info.domid, file);
+          const png = await readFile(file);
+          return { png: png.toString('base64'), width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+        } finally {
+          await rm(file, { force: true });
+        }
       },
       'domain.dumpCore': async ({ ref, path, live, crash, reset }) => {
         if (path !== undefined) checkOutputPath(path);

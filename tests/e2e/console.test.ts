@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { READY } from '../integration/helpers/engine.js';
+import { connectUnix } from '../../engine/protocol/node/unix-client.js';
+import { xendMethods } from '../../engine/protocol/common/xend-api.js';
 import { launchBrowser, saveScreenshot, startWebEngine, waitUntil, type WebEngine } from './helpers/web-engine.js';
 
 let engine: WebEngine;
@@ -37,6 +39,37 @@ function litPixels(p: Page): Promise<number> {
   });
 }
 
+/** Share of the lit pixels on which the viewer's canvas and a screendump PNG agree (same size required). */
+function matchFraction(p: Page, pngBase64: string, width: number, height: number): Promise<number> {
+  return p.evaluate(
+    async ({ pngBase64, width, height }) => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[aria-label="Graphical console of con-a"] canvas');
+      if (!canvas || canvas.width !== width || canvas.height !== height) return 0;
+      const img = new Image();
+      img.src = `data:image/png;base64,${pngBase64}`;
+      await img.decode();
+      const ref = document.createElement('canvas');
+      ref.width = width;
+      ref.height = height;
+      const refCtx = ref.getContext('2d')!;
+      refCtx.drawImage(img, 0, 0);
+      const a = refCtx.getImageData(0, 0, width, height).data;
+      const b = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+      // Only pixels that are lit in either image count: a black canvas must not "match" a
+      // mostly black text console.
+      let lit = 0;
+      let same = 0;
+      for (let i = 0; i < a.length; i += 4) {
+        if (a[i]! + a[i + 1]! + a[i + 2]! <= 60 && b[i]! + b[i + 1]! + b[i + 2]! <= 60) continue;
+        lit++;
+        if (Math.abs(a[i]! - b[i]!) < 16 && Math.abs(a[i + 1]! - b[i + 1]!) < 16 && Math.abs(a[i + 2]! - b[i + 2]!) < 16) same++;
+      }
+      return lit < 500 ? 0 : same / lit;
+    },
+    { pngBase64, width, height },
+  );
+}
+
 beforeAll(async () => {
   engine = await startWebEngine();
   // on_reboot = preserve: Ctrl+Alt+Del's reboot leaves the domain in state s, where a test can see it.
@@ -54,8 +87,24 @@ afterAll(async () => {
 });
 
 describe('guest consoles', () => {
-  test("the framebuffer shows the guest's VGA console", async () => {
+  test("the framebuffer shows the guest's VGA console: its pixels match QEMU's screendump", async () => {
     await expect.poll(() => litPixels(page), { timeout: 30_000 }).toBeGreaterThan(500);
+    const client = await connectUnix(join(engine.home, 'run/xend.sock'), xendMethods);
+    try {
+      // The viewer trails the guest by a refresh at most: compare until a screendump and the
+      // canvas agree (a blinking cursor may differ by a few pixels).
+      await expect
+        .poll(
+          async () => {
+            const shot = await client.call('domain.screenshot', { ref: 'con-a' });
+            return matchFraction(page, shot.png, shot.width, shot.height);
+          },
+          { timeout: 30_000 },
+        )
+        .toBeGreaterThan(0.95);
+    } finally {
+      await client.close();
+    }
     await saveScreenshot(page, 'console-vnc');
   });
 

@@ -330,6 +330,12 @@ export const xendMethods = defineMethods({
     doc: "Press keys together on the guest keyboard, QEMU key names (['ctrl','alt','delete']). Allowed while running.",
     errors: ['NoSuchDomain', 'InvalidState'],
   },
+  'domain.screenshot': {
+    params: z.object({ ref }),
+    result: z.object({ png: z.string(), width: z.number().int(), height: z.number().int() }),
+    doc: "The guest's screen right now as a base64 PNG (QEMU's screendump). Allowed while its QEMU runs and it has a display.",
+    errors: ['NoSuchDomain', 'InvalidState', 'NoDisplay'],
+  },
   'domain.dumpCore': {
     params: z.object({
       ref,
