@@ -158,4 +158,23 @@ describe('guest consoles', () => {
     // busybox init reboots on Ctrl+Alt+Del; on_reboot = preserve leaves the domain shut down (s).
     await expect.poll(async () => (await engine.xm('list', 'con-a')).stdout, { timeout: 60_000 }).toMatch(/---s--/);
   });
+
+  test('a console with vncpasswd asks for the password, refuses a wrong one, opens with the right one', async () => {
+    expect((await engine.xm('create', engine.guestConfig('con-pw', "vfb = ['vnc=1,vncpasswd=s3cret']\nstdvga = 1"))).code).toBe(0);
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(engine.url);
+      await p.getByRole('row', { name: 'con-pw', exact: true }).dblclick();
+      await p.getByRole('tab', { name: 'Console', exact: true }).click();
+      const field = p.getByLabel('VNC password');
+      await field.fill('wrong');
+      await p.getByRole('button', { name: 'Connect', exact: true }).click();
+      await expect.poll(() => p.getByText('Wrong VNC password.').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await field.fill('s3cret');
+      await p.getByRole('button', { name: 'Connect', exact: true }).click();
+      await expect.poll(() => p.getByLabel('Graphical console of con-pw').getAttribute('data-connected'), { timeout: 30_000 }).toBe('true');
+    } finally {
+      await p.close();
+    }
+  });
 });
