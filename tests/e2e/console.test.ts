@@ -177,4 +177,28 @@ describe('guest consoles', () => {
       await p.close();
     }
   });
+
+  test('the framebuffer reconnects by itself when the domain restarts; the serial tab follows the new domain', async () => {
+    expect((await engine.xm('create', engine.guestConfig('con-r', "vfb = ['vnc=1']\nstdvga = 1"))).code).toBe(0);
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(engine.url);
+      await p.getByRole('row', { name: 'con-r', exact: true }).dblclick();
+      await p.getByRole('tab', { name: 'Console', exact: true }).click();
+      const viewer = p.getByLabel('Graphical console of con-r');
+      await expect.poll(() => viewer.getAttribute('data-connected'), { timeout: 60_000 }).toBe('true');
+      const idBefore = (await engine.xm('domid', 'con-r')).stdout.trim();
+      // Xen's restart-loop guard destroys a domain that reboots within 10 s of starting.
+      await expect.poll(async () => Number(/(\d+):(\d+)$/.exec((await engine.xm('uptime', 'con-r')).stdout.trim())?.[2] ?? 0), { timeout: 60_000, interval: 1000 }).toBeGreaterThan(11);
+      expect((await engine.xm('reboot', 'con-r')).code).toBe(0);
+      await expect.poll(async () => (await engine.xm('domid', 'con-r')).stdout.trim(), { timeout: 60_000 }).not.toBe(idBefore);
+      await expect.poll(() => viewer.getAttribute('data-connected'), { timeout: 60_000 }).toBe('true');
+      await p.getByRole('tab', { name: 'Serial', exact: true }).click();
+      const term = p.getByLabel('Serial console of con-r');
+      await expect.poll(() => term.getAttribute('data-connected'), { timeout: 60_000 }).toBe('true');
+      await expect.poll(() => term.textContent(), { timeout: 60_000 }).toContain('DOM0-GUEST-READY');
+    } finally {
+      await p.close();
+    }
+  });
 });
