@@ -15,7 +15,7 @@ import { xendEvents, xendMethods, xendStreams } from '../../engine/protocol/comm
 import type { XendEvents, XendMethods, XendStreams } from '../../engine/protocol/common/xend-api.js';
 import { connectUnix } from '../../engine/protocol/node/unix-client.js';
 import { startXend, type XendHandle } from '../../engine/xend/daemon.js';
-import { GUEST_INITRD, GUEST_KERNEL, READY, READY_MARKER, requireGuest } from './helpers/engine.js';
+import { GUEST_INITRD, GUEST_KERNEL, READY, READY_MARKER, requireGuest, stopXenstored } from './helpers/engine.js';
 
 type Client = ProtocolClient<XendMethods, XendEvents, XendStreams, Duplex>;
 
@@ -104,12 +104,7 @@ afterAll(async () => {
     await client.close();
   }
   await xend?.stop();
-  try {
-    const pid = Number(readFileSync(join(home, 'data/xenstored.lock'), 'utf8').split(/\s/)[0]);
-    if (pid > 0) process.kill(pid, 'SIGTERM');
-  } catch {
-    // never started
-  }
+  stopXenstored(home);
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -9,6 +9,7 @@ import { resolvePaths } from '../../engine/common/paths.js';
 import { connectWebSocket } from '../../engine/protocol/node/ws-client.js';
 import { xendMethods } from '../../engine/protocol/common/xend-api.js';
 import { startXend, type XendHandle } from '../../engine/xend/daemon.js';
+import { stopXenstored } from './helpers/engine.js';
 
 let home: string;
 let xend: XendHandle;
@@ -42,8 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await xend.stop();
-  const pid = Number(readFileSync(join(home, 'data/xenstored.lock'), 'utf8').split(/\s/)[0]);
-  if (pid > 0) process.kill(pid, 'SIGTERM');
+  stopXenstored(home);
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -96,13 +96,7 @@ describe('web mode', () => {
         startXend({ paths: resolvePaths({ DOM0_HOME: other }), env: { ...process.env, DOM0_ACCEL: 'tcg' }, web: '0.0.0.0:0', rendererDir: join(home, 'renderer') }),
       ).rejects.toThrow(/refusing to listen on 0\.0\.0\.0/);
     } finally {
-      const lock = join(other, 'data/xenstored.lock');
-      try {
-        const pid = Number(readFileSync(lock, 'utf8').split(/\s/)[0]);
-        if (pid > 0) process.kill(pid, 'SIGTERM');
-      } catch {
-        // not started
-      }
+      stopXenstored(other);
       rmSync(other, { recursive: true, force: true });
     }
   });

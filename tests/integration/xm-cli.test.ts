@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isProcessAlive } from '../../engine/qemu/index.js';
-import { GUEST_INITRD, GUEST_KERNEL, READY, requireGuest } from './helpers/engine.js';
+import { GUEST_INITRD, GUEST_KERNEL, READY, requireGuest, stopXenstored } from './helpers/engine.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
@@ -137,9 +137,7 @@ afterAll(async () => {
   await xm('destroy', 'cli-b').catch(() => undefined);
   xend?.kill('SIGTERM');
   await new Promise((r) => xend?.once('exit', r));
-  // xend started xenstored for this state dir; it outlives xend by design, so stop it here.
-  const xenstored = Number(readFileSync(join(home, 'data/xenstored.lock'), 'utf8').split(/\s/)[0]);
-  if (xenstored > 0) process.kill(xenstored, 'SIGTERM');
+  stopXenstored(home);
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -2,12 +2,13 @@
 // and Debian's Chromium driven by playwright-core. Nothing here is mocked.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { connectUnix } from '../../../engine/protocol/node/unix-client.js';
 import { xendMethods } from '../../../engine/protocol/common/xend-api.js';
+import { stopXenstored } from '../../integration/helpers/engine.js';
 
 const run = promisify(execFile);
 export const ROOT = join(import.meta.dirname, '../../..');
@@ -79,12 +80,7 @@ export async function startWebEngine(): Promise<WebEngine> {
       }
       xend.kill('SIGTERM');
       await new Promise((r) => (xend.exitCode !== null ? r(null) : xend.once('exit', r)));
-      try {
-        const pid = Number(readFileSync(join(home, 'data/xenstored.lock'), 'utf8').split(/\s/)[0]);
-        if (pid > 0) process.kill(pid, 'SIGTERM');
-      } catch {
-        // no xenstored
-      }
+      stopXenstored(home);
       rmSync(home, { recursive: true, force: true });
     },
   };

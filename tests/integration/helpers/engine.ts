@@ -1,7 +1,7 @@
 // A real engine for integration tests: its own DOM0_HOME under /tmp (short, for unix socket
 // paths), the real QEMU under TCG, and the test guest built by tests/fixtures/build-guest.sh.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePaths, type Dom0Paths } from '../../../engine/common/paths.js';
 import { loadDomainConfigText, type DomainConfig } from '../../../engine/config/index.js';
@@ -84,4 +84,14 @@ export function guestConfig(name: string, extraLines = ''): DomainConfig {
     extraLines,
   ].join('\n');
   return loadDomainConfigText(text, `${name}.cfg`).config;
+}
+
+/** xenstored outlives xend by design: tests that let xend start one stop it through its lock file. */
+export function stopXenstored(home: string): void {
+  try {
+    const pid = Number(readFileSync(join(home, 'data/xenstored.lock'), 'utf8').split(/\s/)[0]);
+    if (pid > 0) process.kill(pid, 'SIGTERM');
+  } catch {
+    // none was started, or it is gone already
+  }
 }
