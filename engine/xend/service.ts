@@ -8,7 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import type { Dom0Paths } from '../common/paths.js';
-import { formatIssue, loadDomainConfigText, serializeDomainConfig } from '../config/index.js';
+import { formatIssue, loadDomainConfigText, serializeDomainConfig, type DomainConfig } from '../config/index.js';
 import { openVncConnection, SerialHub } from '../consoles/index.js';
 import { DomainDefinitions, DomainError, randomXenMac, type DomainManager } from '../domains/index.js';
 import { formatQemuOptions, planQemu, type Accelerator } from '../qemu/index.js';
@@ -80,15 +80,8 @@ export class XendService {
         const warningText = warnings.map(formatIssue);
         if (dryRun) {
           const inUse = new Set(manager.list().flatMap((d) => d.macs));
-          const plan = coded(() =>
-            planQemu(config, {
-              accel: this.#o.accel,
-              runtimeDir: this.#o.paths.domainRuntimeDir(config.name),
-              uuid: config.uuid ?? randomUUID(),
-              macFor: () => randomXenMac(inUse),
-            }),
-          );
-          return { name: config.name, config: serializeDomainConfig(config), qemu: formatQemuOptions(plan.options), warnings: warningText };
+          const qemu = this.#qemuCommandLine(config, config.uuid ?? randomUUID(), () => randomXenMac(inUse));
+          return { name: config.name, config: serializeDomainConfig(config), qemu, warnings: warningText };
         }
         const info = await codedAsync(() => manager.create(config, { paused }));
         return { name: info.name, domid: info.domid, warnings: warningText };
@@ -161,15 +154,12 @@ export class XendService {
         // A defined domain shows what is on disk (saved edits included); others what they run with.
         const config = def ? def.config : manager.configOf(running!.domid);
         const text = def ? await readFile(def.path, 'utf8') : serializeDomainConfig(config);
-        const plan = coded(() =>
-          planQemu(config, {
-            accel: this.#o.accel,
-            runtimeDir: this.#o.paths.domainRuntimeDir(config.name),
-            uuid: running?.uuid ?? config.uuid ?? '00000000-0000-0000-0000-000000000000',
-            macFor: (i) => running?.macs[i] ?? '00:16:3e:xx:xx:xx',
-          }),
+        const qemu = this.#qemuCommandLine(
+          config,
+          running?.uuid ?? config.uuid ?? '00000000-0000-0000-0000-000000000000',
+          (i) => running?.macs[i] ?? '00:16:3e:xx:xx:xx',
         );
-        return { text, path: def?.path, config, qemu: formatQemuOptions(plan.options) };
+        return { text, path: def?.path, config, qemu };
       },
       'domain.update': async ({ name, changes }) => {
         const running = manager.lookup(name);
@@ -281,6 +271,12 @@ export class XendService {
         return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
       },
     };
+  }
+
+  /** The QEMU options the engine would start this config with, one per line (xm create -n, the Config tab). */
+  #qemuCommandLine(config: DomainConfig, uuid: string, macFor: (vifIndex: number) => string): string {
+    const plan = coded(() => planQemu(config, { accel: this.#o.accel, runtimeDir: this.#o.paths.domainRuntimeDir(config.name), uuid, macFor }));
+    return formatQemuOptions(plan.options);
   }
 
   streamOpeners(): StreamOpeners<XendStreams> {
