@@ -51,9 +51,13 @@ export async function launchQemu(opts: LaunchOptions): Promise<LaunchedQemu> {
     exited.then((how) => ({ exitedHow: how })),
   ]);
   if ('qmp' in outcome) return { pid, qmp: outcome.qmp };
-  // Either QEMU died or QMP never came up: make sure no process is left, then explain.
+  // Either QEMU died or QMP never came up. QEMU opens its QMP socket before it checks the disks,
+  // so a bad disk can close the socket during the handshake a moment before the exit is reported:
+  // give the exit that moment, then make sure no process is left, and explain.
   connecting.then((qmp) => qmp.close(), () => undefined);
-  if (isProcessAlive(pid)) {
+  const exitedHow =
+    'exitedHow' in outcome ? outcome.exitedHow : await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 2000))]);
+  if (exitedHow === undefined && isProcessAlive(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -61,8 +65,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<LaunchedQemu> {
     }
   }
   const stderr = readLog(logPath);
-  if ('exitedHow' in outcome) throw new QemuStartError(`QEMU exited while starting (${outcome.exitedHow})`, stderr);
-  throw new QemuStartError(`QEMU did not open its QMP socket within ${deadlineMs} ms (${String(outcome.error)})`, stderr);
+  if (exitedHow !== undefined) throw new QemuStartError(`QEMU exited while starting (${exitedHow})`, stderr);
+  throw new QemuStartError(`QEMU did not open its QMP socket within ${deadlineMs} ms (${String((outcome as { error: unknown }).error)})`, stderr);
 }
 
 function readLog(path: string): string {

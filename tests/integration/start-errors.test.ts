@@ -71,6 +71,17 @@ describe('refusing to start, cleanly', () => {
     expect(engine.manager.list()).toEqual([]);
   });
 
+  test('QEMU closing its QMP socket just before it exits is still reported as its exit, with its stderr', async () => {
+    engine = startTestEngine();
+    const fake = join(import.meta.dirname, '../fixtures/fake-qemu/closes-qmp-then-exits.mjs');
+    const manager = new DomainManager({ paths: engine.paths, qemuBinary: fake, accel: 'tcg' });
+    const err = (await manager.create(guestConfig('err-race')).then(() => new Error('create succeeded'), (e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(QemuStartError);
+    expect(err.message).toMatch(/QEMU exited while starting \(exit status 1\)/);
+    expect((err as QemuStartError).stderr).toMatch(/not in qcow2 format/);
+    expect(runtimeLeftovers(engine)).toEqual([]);
+  });
+
   test('a missing QEMU binary names the packages to install', () => {
     expect(() => findQemuSystem({ PATH: '/nonexistent' })).toThrow(QemuNotFoundError);
     expect(() => findQemuSystem({ PATH: '/nonexistent' })).toThrow(/apt-get install qemu-system-x86 qemu-utils/);
