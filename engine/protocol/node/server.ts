@@ -12,7 +12,7 @@
 //   for it, so its backlog cannot grow the engine's memory or hold up broadcasts;
 // - a client that keeps sending garbage is cut off after `maxProtocolErrors` bad messages.
 
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline, type Duplex, type Readable, type Writable } from 'node:stream';
 import type { z } from 'zod';
 import { builtinMethods } from '../common/builtins.js';
 import { lookup } from '../common/define.js';
@@ -568,6 +568,26 @@ class Connection implements ServerConnection {
     this.sendText(JSON.stringify({ ok: false, error }));
     this.end('stream-refused');
   }
+}
+
+/**
+ * Joins a connection's raw byte stream to an opener's pipe, both ways, with backpressure, and
+ * calls `done` once both directions have ended, with the first error if any.
+ */
+export function joinStream(connection: Duplex, pipe: StreamPipe, done: (error?: Error) => void): void {
+  const { readable, writable, same } = sidesOf(pipe);
+  if (same) {
+    pipeline(connection, readable as unknown as NodeJS.ReadWriteStream, connection, (error) => done(error ?? undefined));
+    return;
+  }
+  let open = 2;
+  let first: Error | undefined;
+  const finish = (error: Error | null) => {
+    first ??= error ?? undefined;
+    if (--open === 0) done(first);
+  };
+  pipeline(connection, writable, finish);
+  pipeline(readable, connection, finish);
 }
 
 /** The two sides of a pipe; `same` when they are one Duplex (a Duplex's own `readable` and

@@ -11,10 +11,9 @@ import { Buffer } from 'node:buffer';
 import { chmod, link, lstat, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream';
 import { ListenError } from './errors.js';
 import { LineReader } from './framing.js';
-import { sidesOf } from './server.js';
+import { joinStream } from './server.js';
 import type { CloseWhy, ConnectionAcceptor, ServerConnection, ServerTransport, StreamPipe } from './server.js';
 import { MAX_UNIX_PATH_BYTES } from '../../common/unix-socket.js';
 
@@ -234,18 +233,6 @@ class UnixServerTransport implements ServerTransport {
     socket.write(`${ack}\n`);
     const rest = this.#reader.takeRest();
     if (rest.length > 0) socket.unshift(rest);
-    const { readable, writable, same } = sidesOf(pipe);
-    if (same) {
-      pipeline(socket, readable as unknown as NodeJS.ReadWriteStream, socket, (error) => done(error ?? undefined));
-      return;
-    }
-    let open = 2;
-    let first: Error | undefined;
-    const finish = (error: Error | null) => {
-      first ??= error ?? undefined;
-      if (--open === 0) done(first);
-    };
-    pipeline(socket, writable, finish);
-    pipeline(readable, socket, finish);
+    joinStream(socket, pipe, done);
   }
 }

@@ -15,12 +15,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex as DuplexStream } from 'node:stream';
-import { pipeline } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { bearerToken, hostOfHostHeader, isLoopbackHost, loopbackOrigins, normalizeOrigin, tokensEqual } from './auth.js';
 import { ListenError } from './errors.js';
-import { sidesOf } from './server.js';
+import { joinStream } from './server.js';
 import type { CloseWhy, ConnectionAcceptor, ServerConnection, ServerTransport, StreamPipe } from './server.js';
 
 export interface WebSocketListenOptions {
@@ -258,18 +257,6 @@ class WsServerTransport implements ServerTransport {
     const duplex = createWebSocketStream(ws);
     for (const chunk of this.#early ?? []) duplex.push(chunk);
     this.#early = [];
-    const { readable, writable, same } = sidesOf(pipe);
-    if (same) {
-      pipeline(duplex, readable as unknown as NodeJS.ReadWriteStream, duplex, (error) => done(error ?? undefined));
-      return;
-    }
-    let open = 2;
-    let first: Error | undefined;
-    const finish = (error: Error | null) => {
-      first ??= error ?? undefined;
-      if (--open === 0) done(first);
-    };
-    pipeline(duplex, writable, finish);
-    pipeline(readable, duplex, finish);
+    joinStream(duplex, pipe, done);
   }
 }
