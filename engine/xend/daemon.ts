@@ -16,6 +16,7 @@ import { CpuSampler } from '../stats/index.js';
 import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
+import { installHandlers } from './install-service.js';
 import { loadOrCreateWebToken, startWebMode, type WebMode } from './web.js';
 import { loadSettings } from './settings.js';
 import { hostInfo } from './host.js';
@@ -80,10 +81,11 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
     // The service is made before the server it notifies through: changes go via an emitter.
     const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();
+    const definitions = new DomainDefinitions(paths.domainConfigDir);
     const service = new XendService({
       notify: (change) => definitionChanges.emit('change', change),
       manager,
-      definitions: new DomainDefinitions(paths.domainConfigDir),
+      definitions,
       paths,
       logPath,
       qemuBinary,
@@ -93,7 +95,10 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     });
     const server = new ProtocolServer({
       methods: xendMethods,
-      handlers: service.handlers(),
+      handlers: {
+        ...service.handlers(),
+        ...installHandlers({ manager, definitions, paths, browseFolders: settings.browseFolders, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
+      },
       events: xendEvents,
       streams: xendStreams,
       streamOpeners: service.streamOpeners(),

@@ -16,6 +16,7 @@ import type { Handlers } from '../protocol/common/define.js';
 import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
 import type { StreamOpeners } from '../protocol/node/server.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
+import type { installMethods } from '../protocol/common/xend-api-install.js';
 import { hostInfo, type HostInfo } from './host.js';
 
 export interface XendServiceOptions {
@@ -69,7 +70,8 @@ export class XendService {
     }
   }
 
-  handlers(): Handlers<XendMethods> {
+  /** Every method but install.* and files.list (install-service.ts answers those). */
+  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods> {
     const { manager, definitions } = this.#o;
     return {
       'host.info': () => this.host(),

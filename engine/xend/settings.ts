@@ -10,9 +10,11 @@ export interface XendSettings {
   webListen?: string;
   /** Allow the WebSocket listener on a non-loopback address. */
   webAllowRemote: boolean;
+  /** Extra folders the web-mode file picker may browse, `(browse-folders '/srv/iso:/mnt/images')`. */
+  browseFolders: string[];
 }
 
-export const DEFAULT_SETTINGS: XendSettings = { accel: 'auto', webAllowRemote: false };
+export const DEFAULT_SETTINGS: XendSettings = { accel: 'auto', webAllowRemote: false, browseFolders: [] };
 
 export interface SettingsResult {
   settings: XendSettings;
@@ -38,6 +40,9 @@ export function parseSettings(text: string, file: string): SettingsResult {
         break;
       case 'web-allow-remote':
         settings.webAllowRemote = parseYesNo(value, `${file}:${index + 1}: web-allow-remote`);
+        break;
+      case 'browse-folders':
+        settings.browseFolders = value.split(':').filter((p) => p.startsWith('/'));
         break;
       default:
         warnings.push(`${file}:${index + 1}: unknown setting '${key}' ignored`);

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { defineEvents, defineMethods, defineStreams } from './define.js';
+import { installMethods } from './xend-api-install.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -157,6 +158,7 @@ export const hostInfoSchema = z.object({
 });
 
 export const xendMethods = defineMethods({
+  ...installMethods,
   'host.info': {
     params: z.void(),
     result: hostInfoSchema,

@@ -1,0 +1,211 @@
+// The create-domain operation (virt-install, the New VM wizard): check everything that can be
+// checked before writing anything (name, media, space), then make the disks, fetch the installer,
+// define the domain and start it. Whatever fails after the first write removes what this call made.
+
+import { mkdir, rm, statfs } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Dom0Paths } from '../common/paths.js';
+import { serializeDomainConfig, type DomainConfig } from '../config/index.js';
+import type { DomainDefinitions, DomainEvent } from '../domains/index.js';
+import { createImage, imageInfo } from '../qemu/index.js';
+import { findOs, genericOs, loadCatalogue, osFromIsoLabel, type OsEntry } from './catalogue.js';
+import { InstallError } from './errors.js';
+import { checkReadableFile, readIsoLabel } from './media.js';
+import { checkDescription, planInstall, type InstallPlan, type NewDisk } from './plan.js';
+import { downloadFile, probeInstallTree, type InstallTree } from './tree.js';
+import type { InstallDescription } from './types.js';
+
+/** What the operation needs of the domains room: narrow, so tests can pass the real manager or not. */
+export interface InstallDomains {
+  definitions: DomainDefinitions;
+  /** A running domain of that name, if any. */
+  isRunning(name: string): boolean;
+  start(config: DomainConfig): Promise<{ name: string; domid: number }>;
+  onEvent(listener: (event: DomainEvent) => void): { dispose(): void };
+}
+
+export interface CreateDomainOptions {
+  paths: Dom0Paths;
+  domains: InstallDomains;
+  dryRun?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface CreateDomainResult {
+  name: string;
+  domid?: number;
+  os: { id: string; name: string };
+  /** How the OS was found: 'given', 'iso label "…"', 'tree "…"', or 'default'. */
+  osFrom: string;
+  /** The definition's text (what runs after the install). */
+  config: string;
+  /** The installer run's config, for two-phase installs. */
+  installConfig?: string;
+  /** Where the definition is (dry run: where it would be). */
+  path: string;
+  newDisks: NewDisk[];
+  /** 'install': the installer runs, the final config follows its reboot; 'running'; 'defined' (not started). */
+  phase: 'install' | 'running' | 'defined' | 'dry-run';
+  warnings: string[];
+}
+
+interface Resolved {
+  os: OsEntry;
+  osFrom: string;
+  existingFormats: ('raw' | 'qcow2')[];
+  tree?: InstallTree;
+}
+
+/** Free bytes for unprivileged users on the filesystem that holds `dir` (or its nearest existing parent). */
+export async function freeBytes(dir: string): Promise<number> {
+  let probe = dir;
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  const st = await statfs(probe);
+  return st.bavail * st.bsize;
+}
+
+async function resolveMedia(d: InstallDescription, warnings: string[]): Promise<Resolved> {
+  const catalogue = loadCatalogue();
+  let os: OsEntry | undefined;
+  let osFrom = 'given';
+  const variant = d.osVariant ?? 'detect';
+  if (variant !== 'detect' && variant !== 'auto') {
+    os = findOs(variant, catalogue);
+    if (!os) throw new InstallError('InvalidInstall', `--os-variant ${variant} is not in the OS catalogue; 'virt-install --osinfo list' shows the ids (or use generic)`);
+  }
+  const src = d.source;
+  let tree: InstallTree | undefined;
+  if (src.kind === 'cdrom') {
+    await checkReadableFile(src.path, '--cdrom');
+    const label = await readIsoLabel(src.path);
+    if (label === undefined) warnings.push(`${src.path} is not an ISO 9660 image; it is attached as a CD-ROM anyway`);
+    const found = label ? osFromIsoLabel(label, catalogue) : undefined;
+    if (!os && found) [os, osFrom] = [found, `iso label "${label}"`];
+  } else if (src.kind === 'kernel') {
+    await checkReadableFile(src.kernel, 'kernel');
+    if (src.initrd) await checkReadableFile(src.initrd, 'initrd');
+  } else if (src.kind === 'location') {
+    tree = await probeInstallTree(src.url);
+    if (!os && tree.os) [os, osFrom] = [tree.os, tree.info ? `tree "${tree.info}"` : `tree URL ${tree.base}`];
+  }
+  const existingFormats: ('raw' | 'qcow2')[] = [];
+  for (const disk of d.disks) {
+    if (disk.kind !== 'existing') continue;
+    await checkReadableFile(disk.path, '--disk');
+    if (disk.format) {
+      existingFormats.push(disk.format);
+      continue;
+    }
+    const info = await imageInfo(disk.path).catch((err: Error) => {
+      throw new InstallError('MediaUnreadable', `--disk ${disk.path}: ${err.message}`);
+    });
+    if (info.format !== 'raw' && info.format !== 'qcow2') throw new InstallError('MediaUnreadable', `--disk ${disk.path} is a ${info.format} image; convert it to qcow2 (qemu-img convert -O qcow2)`);
+    existingFormats.push(info.format);
+  }
+  if (!os) {
+    os = genericOs(catalogue);
+    osFrom = 'default';
+    if (variant === 'detect' && src.kind !== 'kernel' && src.kind !== 'pxe') warnings.push('the OS could not be detected; using generic defaults (give --os-variant)');
+  }
+  return { os, osFrom, existingFormats, tree };
+}
+
+export async function createDomain(d: InstallDescription, opts: CreateDomainOptions): Promise<CreateDomainResult> {
+  const { paths, domains } = opts;
+  const log = opts.log ?? (() => undefined);
+  const warnings: string[] = [];
+  checkDescription(d);
+  // Refusals first: nothing is written until all of these pass.
+  if (domains.isRunning(d.name) || (await domains.definitions.get(d.name).catch(() => ({})))) {
+    throw new InstallError('DomainExists', `Domain '${d.name}' already exists; choose another --name (or xm delete it first)`);
+  }
+  const resolved = await resolveMedia(d, warnings);
+  const bootDir = join(paths.dataDir, 'boot', d.name);
+  const bootFiles = d.source.kind === 'location' ? { kernel: join(bootDir, 'linux'), initrd: join(bootDir, 'initrd') } : undefined;
+  const plan: InstallPlan = planInstall(d, { os: resolved.os, imagesDir: paths.imagesDir, existingFormats: resolved.existingFormats, bootFiles, taken: existsSync });
+  const path = domains.definitions.pathOf(d.name);
+  const result = (phase: CreateDomainResult['phase'], domid?: number): CreateDomainResult => ({
+    name: d.name,
+    domid,
+    os: { id: resolved.os.id, name: resolved.os.name },
+    osFrom: resolved.osFrom,
+    config: serializeDomainConfig(plan.final),
+    installConfig: plan.install && serializeDomainConfig(plan.install),
+    path,
+    newDisks: plan.newDisks,
+    phase,
+    warnings,
+  });
+  const needed = plan.newDisks.reduce((sum, disk) => sum + disk.sizeBytes, 0);
+  if (needed > 0) {
+    const free = await freeBytes(paths.imagesDir);
+    if (needed > free) {
+      const gib = (n: number) => (n / 1024 ** 3).toFixed(1);
+      throw new InstallError('InsufficientSpace', `the new disks need ${gib(needed)} GiB but ${paths.imagesDir} has ${gib(free)} GiB free; give a smaller size or free some space`);
+    }
+  }
+  if (bootFiles && existsSync(bootDir)) throw new InstallError('DomainExists', `${bootDir} exists (left by an earlier install of '${d.name}'?); remove it first`);
+  if (opts.dryRun) return result('dry-run');
+
+  // From here on every write is recorded and undone if a later step fails.
+  const made: (() => Promise<void>)[] = [];
+  try {
+    if (bootFiles && resolved.tree) {
+      await mkdir(bootDir, { recursive: true });
+      made.push(() => rm(bootDir, { recursive: true, force: true }));
+      log(`fetching ${resolved.tree.kernelUrl} and ${resolved.tree.initrdUrl}`);
+      await downloadFile(resolved.tree.kernelUrl, bootFiles.kernel);
+      await downloadFile(resolved.tree.initrdUrl, bootFiles.initrd);
+    }
+    if (plan.newDisks.length) await mkdir(paths.imagesDir, { recursive: true });
+    for (const disk of plan.newDisks) {
+      await createImage({ path: disk.path, format: disk.format, sizeBytes: disk.sizeBytes }).catch((err: Error) => {
+        throw new InstallError('ImageToolError', err.message);
+      });
+      made.push(() => rm(disk.path, { force: true }));
+      log(`created ${disk.format} image ${disk.path} (${disk.sizeBytes} bytes)`);
+    }
+    await domains.definitions.define(plan.final);
+    made.push(() => domains.definitions.remove(d.name));
+    if (d.start === false) {
+      // Customize before install: the definition holds the install phase, so Run boots the installer.
+      if (plan.install) await domains.definitions.define(plan.install);
+      return result('defined');
+    }
+    if (!plan.install) {
+      const info = await domains.start(plan.final);
+      return result('running', info.domid);
+    }
+    const info = await domains.start(plan.install);
+    followInstall(info.domid, d.name, opts, bootFiles ? bootDir : undefined);
+    return result('install', info.domid);
+  } catch (err) {
+    for (const undo of made.reverse()) await undo().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The second phase of a two-phase install: when the installer reboots (on_reboot = "destroy" ends
+ * it), start the definition, which boots from disk. An installer that powers off stays off.
+ */
+function followInstall(domid: number, name: string, opts: CreateDomainOptions, bootDir: string | undefined): void {
+  const log = opts.log ?? (() => undefined);
+  let rebooted = false;
+  const sub = opts.domains.onEvent((e) => {
+    if (e.domid !== domid) return;
+    if (e.kind === 'shutdown' && e.reason === 'reboot') rebooted = true;
+    if (e.kind === 'renamed') name = e.name;
+    if (e.kind !== 'destroyed') return;
+    sub.dispose();
+    void (async () => {
+      if (bootDir) await rm(bootDir, { recursive: true, force: true });
+      if (!rebooted) return;
+      const def = await opts.domains.definitions.get(name);
+      if (!def) return;
+      const next = await opts.domains.start(def.config);
+      log(`install of ${name} finished; started it from its disk (id ${next.domid})`);
+    })().catch((err: Error) => log(`install of ${name}: starting the installed system failed: ${err.message}`));
+  });
+}

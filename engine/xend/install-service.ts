@@ -1,0 +1,70 @@
+// xend's handlers for creating domains (install.*) and the web-mode file browser (files.list):
+// the install room does the work; this file adapts it to the protocol and the domain manager.
+
+import { cpus, homedir, totalmem } from 'node:os';
+import type { Dom0Paths } from '../common/paths.js';
+import type { DomainDefinitions, DomainManager } from '../domains/index.js';
+import { createDomain, freeBytes, InstallError, listFolder, loadCatalogue, osFromIsoLabel, probeInstallTree, readIsoLabel, checkReadableFile } from '../install/index.js';
+import type { Handlers } from '../protocol/common/define.js';
+import type { installMethods } from '../protocol/common/xend-api-install.js';
+
+export interface InstallServiceOptions {
+  manager: DomainManager;
+  definitions: DomainDefinitions;
+  paths: Dom0Paths;
+  /** Extra folders the file browser may list ((browse-folders ...) in xend.conf). */
+  browseFolders: string[];
+  notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
+  log?: (message: string) => void;
+}
+
+/** Errors of other rooms carry their kind in `name`; the protocol wants it in `code`. */
+function coded(err: unknown): never {
+  if (err instanceof Error && !(err as { code?: unknown }).code) Object.assign(err, { code: err.name });
+  throw err;
+}
+
+export function installHandlers(o: InstallServiceOptions): Handlers<typeof installMethods> {
+  const { manager, definitions, paths } = o;
+  return {
+    'install.create': async ({ description, dryRun }) => {
+      const result = await createDomain(description, {
+        paths,
+        dryRun,
+        log: o.log,
+        domains: {
+          definitions,
+          isRunning: (name) => manager.lookup(name) !== undefined,
+          start: (config) => manager.create(config),
+          onEvent: (listener) => manager.onEvent(listener),
+        },
+      }).catch(coded);
+      if (result.phase !== 'dry-run') o.notify?.({ kind: 'defined', name: result.name });
+      return result;
+    },
+    'install.osList': () => loadCatalogue().map(({ id, name, family, memory, disk, vcpus, diskBus, nic }) => ({ id, name, family, memory, disk, vcpus, diskBus, nic })),
+    'install.detect': async (params) => {
+      if ('cdrom' in params) {
+        await checkReadableFile(params.cdrom, 'ISO');
+        const label = await readIsoLabel(params.cdrom);
+        const os = label ? osFromIsoLabel(label) : undefined;
+        return { os, label, detail: label === undefined ? 'not an ISO 9660 image' : os ? `volume label "${label}"` : `volume label "${label}" is not in the OS catalogue` };
+      }
+      const tree = await probeInstallTree(params.location);
+      return { os: tree.os, detail: tree.os ? `${tree.layout} tree${tree.info ? ` "${tree.info}"` : ''}` : `${tree.layout} tree; OS not recognised` };
+    },
+    'install.poolInfo': async () => ({
+      path: paths.imagesDir,
+      freeBytes: await freeBytes(paths.imagesDir),
+      hostMemoryMiB: Math.floor(totalmem() / 1024 / 1024),
+      hostCpus: cpus().length,
+    }),
+    'files.list': async ({ path }) => {
+      const roots = [process.env.HOME ?? homedir(), paths.dataDir, ...o.browseFolders];
+      return listFolder(path, roots).catch((err: unknown) => {
+        if (err instanceof InstallError) throw err;
+        throw new InstallError('InvalidPath', `${path}: ${(err as Error).message}`);
+      });
+    },
+  };
+}
