@@ -1,0 +1,156 @@
+// The install room's pure parts: virt-install's options, install plans (configs, disks, phases),
+// the OS catalogue's detection rules, ISO labels, and the file browser's folder restriction.
+
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { findOs, genericOs, listFolder, loadCatalogue, osFromIsoLabel, osFromTreeInfo, osFromUrl, planInstall, readIsoLabel, type InstallDescription } from '../../engine/install/index.js';
+import { parseVirtInstallArgs } from '../../engine/install/virt-install-args.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'd0-install-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const facts = (over: Partial<Parameters<typeof planInstall>[1]> = {}) => ({
+  os: findOs('debian12')!,
+  imagesDir: '/pool',
+  existingFormats: [],
+  taken: () => false,
+  ...over,
+});
+
+describe('virt-install options', () => {
+  test('a --cdrom install with defaults gets a new disk of the OS size, NAT and VNC', () => {
+    const a = parseVirtInstallArgs(['--name', 'vm1', '--memory', '512', '--cdrom', '/isos/x.iso']);
+    expect(a.description).toEqual({ name: 'vm1', memory: 512, source: { kind: 'cdrom', path: '/isos/x.iso' }, disks: [{ kind: 'new' }], network: { kind: 'nat' }, graphics: 'vnc' });
+    expect(a.autoconsole).toBe(true);
+    expect(a.dryRun).toBe(false);
+  });
+
+  test('every install method and sub-option form', () => {
+    expect(parseVirtInstallArgs(['-n', 'a', '--location', 'http://m/d/', '--extra-args', 'console=ttyS0', '--disk', 'size=8,format=raw,bus=sata']).description).toMatchObject({
+      source: { kind: 'location', url: 'http://m/d/', extraArgs: 'console=ttyS0' },
+      disks: [{ kind: 'new', sizeGiB: 8, format: 'raw', bus: 'sata' }],
+    });
+    expect(parseVirtInstallArgs(['--name=a', '--import', '--disk', '/img/a.qcow2']).description).toMatchObject({ source: { kind: 'import' }, disks: [{ kind: 'existing', path: '/img/a.qcow2' }] });
+    expect(parseVirtInstallArgs(['--name', 'a', '--boot', 'kernel=/k,initrd=/i,kernel_args=console=ttyS0 quiet', '--graphics', 'none']).description).toMatchObject({
+      source: { kind: 'kernel', kernel: '/k', initrd: '/i', args: 'console=ttyS0 quiet' },
+      disks: [],
+      graphics: 'none',
+    });
+    expect(parseVirtInstallArgs(['--name', 'a', '--pxe', '--network', 'bridge=xenbr0,model=e1000', '--disk', 'none']).description).toMatchObject({
+      source: { kind: 'pxe' },
+      disks: [],
+      network: { kind: 'bridge', bridge: 'xenbr0', model: 'e1000' },
+    });
+    expect(parseVirtInstallArgs(['--name', 'a', '--pxe', '--os-variant', 'name=win11']).description.osVariant).toBe('win11');
+    const p = parseVirtInstallArgs(['--name', 'a', '--pxe', '--print-config=install']);
+    expect([p.printConfig, p.dryRun]).toEqual(['install', true]);
+  });
+
+  test('wrong combinations are refused with what to do', () => {
+    expect(() => parseVirtInstallArgs(['--cdrom', '/x.iso'])).toThrow('--name is required');
+    expect(() => parseVirtInstallArgs(['--name', 'a'])).toThrow(/install method is required/);
+    expect(() => parseVirtInstallArgs(['--name', 'a', '--cdrom', '/x', '--pxe'])).toThrow(/only one install method/);
+    expect(() => parseVirtInstallArgs(['--name', 'a', '--cdrom', '/x', '--extra-args', 'x'])).toThrow(/--extra-args only works with --location/);
+    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--graphics', 'spice'])).toThrow(/SPICE is not supported/);
+    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--disk', 'path=/x,size=3'])).toThrow(/new disks go to the default pool/);
+    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--frobnicate'])).toThrow(/unrecognized argument/);
+  });
+});
+
+describe('install plans', () => {
+  const base: InstallDescription = { name: 'vm1', source: { kind: 'cdrom', path: '/isos/d.iso' }, disks: [{ kind: 'new' }], network: { kind: 'nat' }, graphics: 'vnc' };
+
+  test('--cdrom: two phases, the OS recommendations, a qcow2 disk named after the domain', () => {
+    const plan = planInstall(base, facts());
+    expect(plan.newDisks).toEqual([{ path: '/pool/vm1.qcow2', format: 'qcow2', sizeBytes: 20 * 1024 ** 3 }]);
+    expect(plan.final).toMatchObject({ memory: 1024, vcpus: 2, builder: 'hvm', boot: 'cd', on_reboot: 'restart', vif: [{ model: 'virtio' }], vfb: [{ type: 'vnc' }] });
+    expect(plan.final.disk.map((d) => `${d.vdev}:${d.devtype}:${d.format}`)).toEqual(['xvda:disk:qcow2', 'hda:cdrom:raw']);
+    expect(plan.install).toMatchObject({ boot: 'dc', on_reboot: 'destroy' });
+  });
+
+  test('a taken image name gets a suffix; sata disks and the CD-ROM do not share a port letter', () => {
+    const plan = planInstall(
+      { ...base, disks: [{ kind: 'new', sizeGiB: 1, bus: 'sata', format: 'raw' }, { kind: 'new', sizeGiB: 2, bus: 'sata' }] },
+      facts({ taken: (p) => p === '/pool/vm1.raw' }),
+    );
+    expect(plan.newDisks.map((d) => d.path)).toEqual(['/pool/vm1-1.raw', '/pool/vm1.qcow2']);
+    expect(plan.final.disk.map((d) => d.vdev)).toEqual(['sda', 'sdb', 'hdc']);
+  });
+
+  test('--location boots the fetched installer once; the definition boots the disk', () => {
+    const plan = planInstall(
+      { ...base, source: { kind: 'location', url: 'http://m/', extraArgs: 'priority=low' } },
+      facts({ bootFiles: { kernel: '/data/boot/vm1/linux', initrd: '/data/boot/vm1/initrd' } }),
+    );
+    expect(plan.install).toMatchObject({ kernel: '/data/boot/vm1/linux', ramdisk: '/data/boot/vm1/initrd', extra: 'priority=low', on_reboot: 'destroy' });
+    expect(plan.final.kernel).toBeUndefined();
+    expect(plan.final.boot).toBe('c');
+  });
+
+  test('one-phase installs: --import and --boot kernel=', () => {
+    const imp = planInstall({ ...base, source: { kind: 'import' }, disks: [{ kind: 'existing', path: '/img/a' }] }, facts({ existingFormats: ['qcow2'] }));
+    expect(imp.install).toBeUndefined();
+    expect(imp.final.disk).toEqual([{ backend: 'tap', target: '/img/a', format: 'qcow2', vdev: 'xvda', devtype: 'disk', access: 'w' }]);
+    const kern = planInstall({ ...base, source: { kind: 'kernel', kernel: '/k', args: 'quiet' }, disks: [], graphics: 'none' }, facts());
+    expect(kern.final).toMatchObject({ builder: 'linux', kernel: '/k', extra: 'quiet', nographic: true, vfb: [] });
+  });
+
+  test('bad descriptions are refused', () => {
+    expect(() => planInstall({ ...base, name: '../etc' }, facts())).toThrow(/--name/);
+    expect(() => planInstall({ ...base, name: 'Domain-0' }, facts())).toThrow(/host/);
+    expect(() => planInstall({ ...base, source: { kind: 'import' }, disks: [{ kind: 'new' }] }, facts())).toThrow(/--import needs an existing disk/);
+    expect(() => planInstall({ ...base, network: { kind: 'bridge', bridge: 'br0;rm -rf' } }, facts())).toThrow(/not a bridge name/);
+    expect(() => planInstall({ ...base, source: { kind: 'pxe' }, network: { kind: 'none' } }, facts())).toThrow(/--pxe needs a network/);
+  });
+});
+
+describe('OS catalogue', () => {
+  test('has a few dozen entries with sane recommendations and a generic fallback', () => {
+    const all = loadCatalogue();
+    expect(all.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    expect(genericOs().id).toBe('generic');
+  });
+
+  test('recognises media by ISO label, tree info and mirror URL', () => {
+    expect(osFromIsoLabel('Debian 12.5.0 amd64 n')?.id).toBe('debian12');
+    expect(osFromIsoLabel('Ubuntu-Server 22.04.4 LTS amd64')?.id).toBe('ubuntu22.04');
+    expect(osFromIsoLabel('Fedora-WS-Live-40-1-14')?.id).toBe('fedora40');
+    expect(osFromIsoLabel('CCCOMA_X64FRE_EN-US_DV9')?.id).toBe('win11');
+    expect(osFromIsoLabel('SOMETHING ELSE')).toBeUndefined();
+    expect(osFromTreeInfo('Fedora 39')?.id).toBe('fedora39');
+    expect(osFromTreeInfo('Debian GNU/Linux 12.5.0 "Bookworm" - Official amd64 NETINST')?.id).toBe('debian12');
+    expect(osFromUrl('http://deb.debian.org/debian/dists/bullseye/main/installer-amd64/')?.id).toBe('debian11');
+    expect(osFromUrl('http://archive.ubuntu.com/ubuntu/dists/focal-updates/main/installer-amd64/')?.id).toBe('ubuntu20.04');
+  });
+
+  test('reads the volume label of an ISO 9660 image, and nothing from other files', async () => {
+    const iso = Buffer.alloc(17 * 2048);
+    iso[16 * 2048] = 1;
+    iso.write('CD001', 16 * 2048 + 1, 'latin1');
+    iso.write('Debian 12.5.0 amd64 n'.padEnd(32), 16 * 2048 + 40, 'latin1');
+    writeFileSync(join(tmp, 'a.iso'), iso);
+    writeFileSync(join(tmp, 'b.img'), Buffer.alloc(40000));
+    expect(await readIsoLabel(join(tmp, 'a.iso'))).toBe('Debian 12.5.0 amd64 n');
+    expect(await readIsoLabel(join(tmp, 'b.img'))).toBeUndefined();
+  });
+});
+
+describe('file browser', () => {
+  test('lists folders inside the roots, folders first, and refuses everything outside, links included', async () => {
+    const root = join(tmp, 'root');
+    mkdirSync(join(root, 'isos'), { recursive: true });
+    writeFileSync(join(root, 'a.iso'), 'x');
+    symlinkSync('/etc', join(root, 'escape'));
+    const top = await listFolder(undefined, [root, '/does/not/exist']);
+    expect(top.path).toBe(root);
+    expect(top.parent).toBeUndefined();
+    expect(top.entries.map((e) => `${e.type}:${e.name}`)).toEqual(['dir:escape', 'dir:isos', 'file:a.iso']);
+    expect((await listFolder(join(root, 'isos'), [root])).parent).toBe(root);
+    await expect(listFolder(join(root, 'escape'), [root])).rejects.toThrow(/outside the folders/);
+    await expect(listFolder('/etc', [root])).rejects.toThrow(/outside the folders/);
+    await expect(listFolder('relative/path', [root])).rejects.toThrow(/absolute/);
+  });
+});
