@@ -60,7 +60,8 @@ export function installHandlers(o: InstallServiceOptions): Handlers<typeof insta
       hostCpus: cpus().length,
     }),
     'files.list': async ({ path }) => {
-      const roots = [process.env.HOME ?? homedir(), paths.dataDir, ...o.browseFolders];
+      // The data dir first: the default pool and where users keep install media for Dom0.
+      const roots = [paths.dataDir, process.env.HOME ?? homedir(), ...o.browseFolders];
       return listFolder(path, roots).catch((err: unknown) => {
         if (err instanceof InstallError) throw err;
         throw new InstallError('InvalidPath', `${path}: ${(err as Error).message}`);

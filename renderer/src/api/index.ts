@@ -4,5 +4,6 @@ export * from './connection.js';
 export * from './consoles.js';
 export * from './domains.js';
 export * from './endpoint.js';
+export * from './install.js';
 export * from './errors.js';
 export type * from './types.js';
