@@ -2,9 +2,10 @@
 // checked before writing anything (name, media, space), then make the disks, fetch the installer,
 // define the domain and start it. Whatever fails after the first write removes what this call made.
 
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, readFile, rm, statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
 import { serializeDomainConfig, type DomainConfig } from '../config/index.js';
 import type { DomainDefinitions, DomainEvent } from '../domains/index.js';
@@ -166,11 +167,19 @@ export async function createDomain(d: InstallDescription, opts: CreateDomainOpti
       made.push(() => rm(disk.path, { force: true }));
       log(`created ${disk.format} image ${disk.path} (${disk.sizeBytes} bytes)`);
     }
+    // The name is free, so a pending-install note under it is a leftover of a deleted domain.
+    await rm(pendingPath(paths, d.name), { force: true });
     await domains.definitions.define(plan.final);
     made.push(() => domains.definitions.remove(d.name));
     if (d.start === false) {
-      // Customize before install: the definition holds the install phase, so Run boots the installer.
-      if (plan.install) await domains.definitions.define(plan.install);
+      // Customize before install: the definition is the installer's config until its first
+      // reboot (followPendingInstalls), so Run boots the installer with the user's changes.
+      if (plan.install) {
+        const pending: PendingInstall = { boot: plan.final.boot, on_reboot: plan.final.on_reboot, ...(bootFiles ? { bootDir } : {}) };
+        await writeFileAtomic(pendingPath(paths, d.name), JSON.stringify(pending));
+        made.push(() => rm(pendingPath(paths, d.name), { force: true }));
+        await domains.definitions.define(plan.install);
+      }
       return result('defined');
     }
     if (!plan.install) {
@@ -178,7 +187,7 @@ export async function createDomain(d: InstallDescription, opts: CreateDomainOpti
       return result('running', info.domid);
     }
     const info = await domains.start(plan.install);
-    followInstall(info.domid, d.name, opts, bootFiles ? bootDir : undefined);
+    followInstall(info.domid, d.name, opts, { bootDir: bootFiles ? bootDir : undefined });
     return result('install', info.domid);
   } catch (err) {
     for (const undo of made.reverse()) await undo().catch(() => undefined);
@@ -186,11 +195,55 @@ export async function createDomain(d: InstallDescription, opts: CreateDomainOpti
   }
 }
 
+/** A customized install waiting for its first start: what turns its definition into the installed system. */
+interface PendingInstall {
+  /** Boot order after the install. */
+  boot?: string;
+  on_reboot: DomainConfig['on_reboot'];
+  /** --location: the installer kernel/initrd come out of the definition, their folder is removed. */
+  bootDir?: string;
+}
+
+const pendingPath = (paths: Dom0Paths, name: string) => join(paths.domainConfigDir, `.${name}.install.json`);
+
+async function readPending(paths: Dom0Paths, name: string): Promise<PendingInstall | undefined> {
+  try {
+    return JSON.parse(await readFile(pendingPath(paths, name), 'utf8')) as PendingInstall;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The installed system's config from the installer's: boot from disk, no installer kernel, the usual on_reboot. */
+export function installedConfig(config: DomainConfig, pending: PendingInstall): DomainConfig {
+  const next: DomainConfig = { ...config, boot: pending.boot, on_reboot: pending.on_reboot };
+  if (pending.bootDir) {
+    delete next.kernel;
+    delete next.ramdisk;
+    delete next.extra;
+  }
+  return next;
+}
+
+/**
+ * Customized installs ("Customize configuration before install"): their definition is the
+ * installer's config until the installer reboots; whenever one is started (Run in the GUI,
+ * xm start), follow it. Call once per engine.
+ */
+export function followPendingInstalls(opts: Omit<CreateDomainOptions, 'dryRun'>): { dispose(): void } {
+  return opts.domains.onEvent((e) => {
+    if (e.kind !== 'started' || !existsSync(pendingPath(opts.paths, e.name))) return;
+    void readPending(opts.paths, e.name).then((pending) => {
+      if (pending) followInstall(e.domid, e.name, opts, { bootDir: pending.bootDir, pending });
+    });
+  });
+}
+
 /**
  * The second phase of a two-phase install: when the installer reboots (on_reboot = "destroy" ends
  * it), start the definition, which boots from disk. An installer that powers off stays off.
  */
-function followInstall(domid: number, name: string, opts: CreateDomainOptions, bootDir: string | undefined): void {
+function followInstall(domid: number, name: string, opts: Omit<CreateDomainOptions, 'dryRun'>, how: { bootDir?: string; pending?: PendingInstall }): void {
   const log = opts.log ?? (() => undefined);
   let rebooted = false;
   const sub = opts.domains.onEvent((e) => {
@@ -200,11 +253,18 @@ function followInstall(domid: number, name: string, opts: CreateDomainOptions, b
     if (e.kind !== 'destroyed') return;
     sub.dispose();
     void (async () => {
-      if (bootDir) await rm(bootDir, { recursive: true, force: true });
+      // A customized install that did not finish stays pending, installer files included: Run continues it.
+      if (how.pending && !rebooted) return;
+      if (how.bootDir) await rm(how.bootDir, { recursive: true, force: true });
       if (!rebooted) return;
       const def = await opts.domains.definitions.get(name);
       if (!def) return;
-      const next = await opts.domains.start(def.config);
+      let config = def.config;
+      if (how.pending) {
+        config = (await opts.domains.definitions.define(installedConfig(def.config, how.pending))).config;
+        await rm(pendingPath(opts.paths, name), { force: true });
+      }
+      const next = await opts.domains.start(config);
       log(`install of ${name} finished; started it from its disk (id ${next.domid})`);
     })().catch((err: Error) => log(`install of ${name}: starting the installed system failed: ${err.message}`));
   });

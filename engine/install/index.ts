@@ -6,5 +6,5 @@ export { loadCatalogue, findOs, genericOs, osFromIsoLabel, osFromTreeInfo, osFro
 export { checkReadableFile, readIsoLabel } from './media.js';
 export { probeInstallTree, checkTreeUrl, type InstallTree } from './tree.js';
 export { planInstall, checkDescription, NAME_PATTERN, type InstallPlan, type NewDisk } from './plan.js';
-export { createDomain, freeBytes, type CreateDomainOptions, type CreateDomainResult, type InstallDomains } from './create.js';
+export { createDomain, followPendingInstalls, installedConfig, freeBytes, type CreateDomainOptions, type CreateDomainResult, type InstallDomains } from './create.js';
 export { listFolder, type FileListing } from './file-browser.js';

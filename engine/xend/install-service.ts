@@ -4,7 +4,7 @@
 import { cpus, homedir, totalmem } from 'node:os';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DomainDefinitions, DomainManager } from '../domains/index.js';
-import { createDomain, freeBytes, InstallError, listFolder, loadCatalogue, osFromIsoLabel, probeInstallTree, readIsoLabel, checkReadableFile } from '../install/index.js';
+import { createDomain, followPendingInstalls, freeBytes, InstallError, listFolder, loadCatalogue, osFromIsoLabel, probeInstallTree, readIsoLabel, checkReadableFile } from '../install/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
 
@@ -26,19 +26,17 @@ function coded(err: unknown): never {
 
 export function installHandlers(o: InstallServiceOptions): Handlers<typeof installMethods> {
   const { manager, definitions, paths } = o;
+  const domains = {
+    definitions,
+    isRunning: (name: string) => manager.lookup(name) !== undefined,
+    start: (config: Parameters<DomainManager['create']>[0]) => manager.create(config),
+    onEvent: (listener: Parameters<DomainManager['onEvent']>[0]) => manager.onEvent(listener),
+  };
+  // Customized installs continue whenever they are started (Run, xm start), for the engine's life.
+  followPendingInstalls({ paths, domains, log: o.log });
   return {
     'install.create': async ({ description, dryRun }) => {
-      const result = await createDomain(description, {
-        paths,
-        dryRun,
-        log: o.log,
-        domains: {
-          definitions,
-          isRunning: (name) => manager.lookup(name) !== undefined,
-          start: (config) => manager.create(config),
-          onEvent: (listener) => manager.onEvent(listener),
-        },
-      }).catch(coded);
+      const result = await createDomain(description, { paths, dryRun, log: o.log, domains }).catch(coded);
       if (result.phase !== 'dry-run') o.notify?.({ kind: 'defined', name: result.name });
       return result;
     },

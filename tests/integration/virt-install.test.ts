@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { connectUnix } from '../../engine/protocol/node/unix-client.js';
+import { xendMethods } from '../../engine/protocol/common/xend-api.js';
 import { GUEST_INITRD, GUEST_KERNEL, READY, requireGuest, stopXenstored } from './helpers/engine.js';
 
 const run = promisify(execFile);
@@ -180,6 +182,32 @@ describe('virt-install', () => {
     } finally {
       server.close();
     }
+  });
+
+  test('customize before install: the definition runs the installer when started, then becomes the installed system', async () => {
+    const client = await connectUnix(join(home, 'run/xend.sock'), xendMethods);
+    try {
+      const result = await client.call('install.create', {
+        description: { name: 'cust1', memory: 128, source: { kind: 'cdrom', path: ISO }, disks: [{ kind: 'new', sizeGiB: 1 }], network: { kind: 'nat' }, graphics: 'none', start: false },
+      });
+      expect(result.phase).toBe('defined');
+    } finally {
+      await client.close();
+    }
+    const cfg = () => readFileSync(join(home, 'config/domains/cust1.cfg'), 'utf8');
+    expect(cfg()).toContain('boot = "dc"');
+    // The user's customization (here: more memory) survives into the installed system.
+    writeFileSync(join(home, 'config/domains/cust1.cfg'), cfg().replace('memory = 128', 'memory = 160'));
+    expect((await xm('start', 'cust1')).code).toBe(0);
+    await waitForSerial('cust1', READY);
+    const first = Number(/^cust1\s+(\d+)/.exec(await waitForList('cust1', /^cust1\s+\d+/))![1]);
+    expect((await xm('sysrq', 'cust1', 'b')).code).toBe(0);
+    await waitForList('cust1', new RegExp(`^cust1\\s+(?!${first}\\s)\\d+\\s+160\\s`));
+    expect(cfg()).toContain('boot = "cd"');
+    expect(cfg()).toContain('memory = 160');
+    expect(cfg()).not.toContain('on_reboot');
+    expect(existsSync(join(home, 'config/domains/.cust1.install.json'))).toBe(false);
+    await xm('destroy', 'cust1');
   });
 
   test('refusals happen before anything is written; a failed start removes what was made', async () => {
