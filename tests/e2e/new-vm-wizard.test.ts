@@ -95,4 +95,35 @@ describe('New VM wizard', () => {
     expect(cfg).toContain(`tap:qcow2:${join(engine.home, 'data/images', `${NAME}.qcow2`)},xvda,w`);
     expect(cfg).toContain(`file:${join(engine.home, 'data/iso/guest.iso')},hda:cdrom,r`);
   });
+
+  test('customize before install: the domain window opens on Details, Begin Installation runs it', async () => {
+    await page.getByRole('button', { name: 'New', exact: true }).click();
+    const wizard = page.getByRole('dialog', { name: /New VM — Step/ });
+    await wizard.getByRole('button', { name: 'Forward' }).click();
+    await wizard.getByRole('button', { name: 'Browse…' }).click();
+    const files = page.getByRole('dialog', { name: 'Choose an ISO image' });
+    await files.getByRole('button', { name: /iso\/$/ }).click();
+    await files.getByRole('button', { name: /guest\.iso/ }).click();
+    await files.getByRole('button', { name: 'Choose' }).click();
+    await expect.poll(() => wizard.getByRole('status').textContent(), { timeout: 30_000 }).toContain('Detected');
+    for (const n of [2, 3, 4]) {
+      await page.getByRole('dialog', { name: new RegExp(`Step ${n} of 5`) }).getByRole('button', { name: 'Forward' }).click();
+    }
+    const step5 = page.getByRole('dialog', { name: /Step 5 of 5/ });
+    // The first domain has the OS's name: the next suggestion does not clash with it.
+    expect(await step5.getByLabel('Name').inputValue()).toBe(`${NAME}-2`);
+    await step5.getByRole('checkbox', { name: 'Customize configuration before install' }).click();
+    await step5.getByRole('button', { name: 'Finish' }).click();
+
+    await expect.poll(() => page.getByRole('tab', { name: 'Details', exact: true }).getAttribute('aria-selected'), { timeout: 30_000 }).toBe('true');
+    const bar = page.getByRole('region', { name: 'Installation' });
+    await bar.waitFor();
+    // Defined, not running, until the user begins.
+    expect(await page.getByRole('banner').textContent()).not.toContain('Running');
+    await bar.getByRole('button', { name: 'Begin Installation' }).click();
+    const viewer = page.getByLabel(`Graphical console of ${NAME}-2`);
+    await waitUntil('the console of the customized domain connects', async () => (await viewer.getAttribute('data-connected')) === 'true', 120_000);
+    const serialLog = join(engine.home, 'run/domains', `${NAME}-2`, 'serial.log');
+    await waitUntil('the customized domain boots its installer', () => existsSync(serialLog) && READY.test(readFileSync(serialLog, 'utf8')), 120_000);
+  });
 });

@@ -20,7 +20,13 @@ import {
 export const useInstallStore = defineStore('install', () => {
   const osList = ref<OsInfo[]>([]);
   const pool = ref<PoolInfo | null>(null);
+  /** A domain the wizard defined for "Customize configuration before install", not yet begun. */
+  const customizing = ref<{ conn: string; name: string } | null>(null);
   let osLoad: Promise<void> | null = null;
+
+  function setCustomizing(target: { conn: string; name: string } | null): void {
+    customizing.value = target;
+  }
 
   function setOsList(list: OsInfo[]): void {
     osList.value = list;
@@ -61,5 +67,5 @@ export const useInstallStore = defineStore('install', () => {
     return installCreate({ conn, description });
   }
 
-  return { osList: readonly(osList), pool: readonly(pool), loadOsList, loadPool, osById, detect, browse, create };
+  return { osList: readonly(osList), pool: readonly(pool), customizing: readonly(customizing), setCustomizing, loadOsList, loadPool, osById, detect, browse, create };
 });
