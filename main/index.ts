@@ -22,7 +22,7 @@ import { resolvePaths } from '../engine/common/paths.js';
 import { alreadyRunningQuestion, engineFailureMessage, isReplaceAnswer } from './dialogs.js';
 import { EngineService } from './engine-service.js';
 import { nodeForkStarter, utilityProcessStarter } from './engine-starter.js';
-import { registerEngineEndpointHandler } from './ipc.js';
+import { registerEngineEndpointHandler, registerPickFileHandler } from './ipc.js';
 import { appMenuTemplate } from './menu.js';
 import { QuitFlow, quitChoice, quitQuestion } from './quit-flow.js';
 import { isRendererUrl, isTrustedSender, rendererLocation } from './renderer-origin.js';
@@ -108,6 +108,15 @@ function run(): void {
   registerEngineEndpointHandler(ipcMain, {
     isTrustedSender: (frame) => isTrustedSender(frame, renderer),
     getEndpoint: () => engine.getEndpoint(),
+  });
+  registerPickFileHandler(ipcMain, {
+    isTrustedSender: (frame) => isTrustedSender(frame, renderer),
+    showOpenDialog: async (event, title) => {
+      const owner = BrowserWindow.fromWebContents(event.sender);
+      const options = { title, properties: ['openFile' as const] };
+      const result = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+      return result.canceled ? undefined : result.filePaths[0];
+    },
   });
 
   // A second launch (or a dock click) shows the window; these can come before 'ready'.

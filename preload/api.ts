@@ -1,9 +1,12 @@
-// The contract between the sandboxed preload, the main process and the renderer: one channel and
+// The contract between the sandboxed preload, the main process and the renderer: its channels and
 // the shape of the bridge object. No runtime imports, so the renderer may reference it as a type
 // (`declare global { interface Window { dom0?: Dom0Bridge } }`) and main may share the channel name.
 
 /** The only IPC channel the renderer can reach; main answers it with ipcMain.handle. */
 export const ENGINE_ENDPOINT_CHANNEL = 'dom0:get-engine-endpoint';
+
+/** The native Open dialog (the New VM wizard's file pickers): a title in, one chosen path (or none) out. */
+export const PICK_FILE_CHANNEL = 'dom0:pick-file';
 
 /** Where the renderer opens the engine protocol: xend's WebSocket and the token it checks. */
 export interface EngineEndpoint {
@@ -22,4 +25,6 @@ export interface Dom0Bridge {
    * with the reason when the engine cannot be started.
    */
   getEngineEndpoint(): Promise<EngineEndpoint>;
+  /** The native Open dialog for one file; resolves with its path, or undefined when cancelled. */
+  pickFile(opts: { title: string }): Promise<string | undefined>;
 }

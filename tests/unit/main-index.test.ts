@@ -140,8 +140,8 @@ describe('main/index.ts', () => {
     await import('../../main/index.js');
     await vi.waitFor(() => expect(h.windows).toHaveLength(1));
 
-    // One IPC handler, registered before any window exists.
-    expect([...h.ipcHandlers.keys()]).toEqual(['dom0:get-engine-endpoint']);
+    // The IPC handlers (engine endpoint, native Open dialog), registered before any window exists.
+    expect([...h.ipcHandlers.keys()]).toEqual(['dom0:get-engine-endpoint', 'dom0:pick-file']);
     expect([...h.appHandlers.keys()].sort()).toEqual(['activate', 'before-quit', 'second-instance', 'will-quit', 'window-all-closed']);
     expect(electron.Menu.setApplicationMenu).toHaveBeenCalledTimes(1);
     expect(electron.session.defaultSession.setPermissionRequestHandler).toHaveBeenCalledTimes(1);

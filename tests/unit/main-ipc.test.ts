@@ -4,9 +4,9 @@
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import type { IpcMainInvokeEvent } from 'electron';
-import { registerEngineEndpointHandler, type IpcHandleTarget } from '../../main/ipc.js';
+import { registerEngineEndpointHandler, registerPickFileHandler, type IpcHandleTarget } from '../../main/ipc.js';
 import { isRendererUrl, isTrustedSender, rendererLocation, type SenderFrame } from '../../main/renderer-origin.js';
-import { ENGINE_ENDPOINT_CHANNEL } from '../../preload/api.js';
+import { ENGINE_ENDPOINT_CHANNEL, PICK_FILE_CHANNEL } from '../../preload/api.js';
 
 const built = rendererLocation('/opt/dom0/out/main', {});
 const dev = rendererLocation('/opt/dom0/out/main', { ELECTRON_RENDERER_URL: 'http://localhost:5173' });
@@ -63,7 +63,7 @@ describe('dom0:get-engine-endpoint', () => {
     return { handlers, invoke };
   }
 
-  it('is the only handler, on the channel the preload uses', () => {
+  it('is registered on the channel the preload uses', () => {
     expect(ENGINE_ENDPOINT_CHANNEL).toBe('dom0:get-engine-endpoint');
     expect([...register().handlers.keys()]).toEqual(['dom0:get-engine-endpoint']);
   });
@@ -86,5 +86,30 @@ describe('dom0:get-engine-endpoint', () => {
       throw new Error('xend stopped unexpectedly 6 times');
     });
     await expect(invoke({ url: indexUrl, parent: null })).rejects.toThrow('xend stopped unexpectedly 6 times');
+  });
+});
+
+describe('dom0:pick-file', () => {
+  function register(showOpenDialog = vi.fn(async (_event: IpcMainInvokeEvent, _title: string): Promise<string | undefined> => '/isos/debian.iso')) {
+    const handlers = new Map<string, (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown>();
+    const ipc: IpcHandleTarget = { handle: (channel, listener) => void handlers.set(channel, listener) };
+    registerPickFileHandler(ipc, { isTrustedSender: (frame) => isTrustedSender(frame, built), showOpenDialog });
+    const invoke = (frame: SenderFrame | null, ...args: unknown[]) => handlers.get(PICK_FILE_CHANNEL)!({ senderFrame: frame } as IpcMainInvokeEvent, ...args);
+    return { invoke, showOpenDialog };
+  }
+
+  it('opens the native dialog with the title only and answers the chosen path', async () => {
+    const { invoke, showOpenDialog } = register();
+    await expect(invoke({ url: indexUrl, parent: null }, { title: 'Choose an ISO image', properties: ['openDirectory'] })).resolves.toBe('/isos/debian.iso');
+    expect(showOpenDialog.mock.calls[0]![1]).toBe('Choose an ISO image');
+    await invoke({ url: indexUrl, parent: null }, { title: 42 });
+    expect(showOpenDialog.mock.calls[1]![1]).toBe('Choose a file');
+  });
+
+  it('answers undefined when cancelled and refuses other senders', async () => {
+    const { invoke, showOpenDialog } = register(vi.fn(async () => undefined));
+    await expect(invoke({ url: indexUrl, parent: null }, { title: 't' })).resolves.toBeUndefined();
+    await expect(invoke({ url: 'https://example.com/', parent: null }, { title: 't' })).rejects.toThrow(/refused/);
+    expect(showOpenDialog).toHaveBeenCalledTimes(1);
   });
 });

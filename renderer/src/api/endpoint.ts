@@ -14,6 +14,8 @@ export const TOKEN_STORAGE_KEY = 'dom0.engineToken';
 export interface Dom0Bridge {
   readonly runtime: 'electron';
   getEngineEndpoint(): Promise<Endpoint>;
+  /** The native Open dialog (one file); undefined when cancelled. */
+  pickFile?(opts: { title: string }): Promise<string | undefined>;
 }
 
 /** The few window features the browser path reads: a real window in the app, a stand-in in tests. */
