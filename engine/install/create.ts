@@ -112,11 +112,24 @@ async function resolveMedia(d: InstallDescription, warnings: string[]): Promise<
   return { os, osFrom, existingFormats, tree };
 }
 
+/** Names being created by this engine right now. */
+const creating = new Set<string>();
+
 export async function createDomain(d: InstallDescription, opts: CreateDomainOptions): Promise<CreateDomainResult> {
-  const { paths, domains } = opts;
-  const log = opts.log ?? (() => undefined);
-  const warnings: string[] = [];
   checkDescription(d);
+  // Two creates of one name at once would both pass the name check: the second is refused here.
+  if (creating.has(d.name)) throw new InstallError('DomainExists', `Domain '${d.name}' is being created right now; choose another --name`);
+  creating.add(d.name);
+  try {
+    return await checkAndCreate(d, opts);
+  } finally {
+    creating.delete(d.name);
+  }
+}
+
+async function checkAndCreate(d: InstallDescription, opts: CreateDomainOptions): Promise<CreateDomainResult> {
+  const { paths, domains } = opts;
+  const warnings: string[] = [];
   // Refusals first: nothing is written until all of these pass.
   if (domains.isRunning(d.name) || (await domains.definitions.get(d.name).catch(() => ({})))) {
     throw new InstallError('DomainExists', `Domain '${d.name}' already exists; choose another --name (or xm delete it first)`);
@@ -146,18 +159,32 @@ export async function createDomain(d: InstallDescription, opts: CreateDomainOpti
       throw new InstallError('InsufficientSpace', `the new disks need ${gib(needed)} GiB but ${paths.imagesDir} has ${gib(free)} GiB free; give a smaller size or free some space`);
     }
   }
-  if (bootFiles && existsSync(bootDir)) throw new InstallError('DomainExists', `${bootDir} exists (left by an earlier install of '${d.name}'?); remove it first`);
   if (opts.dryRun) return result('dry-run');
+  return write(d, opts, plan, result, { bootDir, bootFiles, tree: resolved.tree });
+}
+
+async function write(
+  d: InstallDescription,
+  opts: CreateDomainOptions,
+  plan: InstallPlan,
+  result: (phase: CreateDomainResult['phase'], domid?: number) => CreateDomainResult,
+  boot: { bootDir: string; bootFiles?: { kernel: string; initrd: string }; tree?: InstallTree },
+): Promise<CreateDomainResult> {
+  const { paths, domains } = opts;
+  const log = opts.log ?? (() => undefined);
+  const { bootDir, bootFiles } = boot;
 
   // From here on every write is recorded and undone if a later step fails.
   const made: (() => Promise<void>)[] = [];
   try {
-    if (bootFiles && resolved.tree) {
+    if (bootFiles && boot.tree) {
+      // The name is free, so installer files under it are a leftover of a deleted domain.
+      await rm(bootDir, { recursive: true, force: true });
       await mkdir(bootDir, { recursive: true });
       made.push(() => rm(bootDir, { recursive: true, force: true }));
-      log(`fetching ${resolved.tree.kernelUrl} and ${resolved.tree.initrdUrl}`);
-      await downloadFile(resolved.tree.kernelUrl, bootFiles.kernel);
-      await downloadFile(resolved.tree.initrdUrl, bootFiles.initrd);
+      log(`fetching ${boot.tree.kernelUrl} and ${boot.tree.initrdUrl}`);
+      await downloadFile(boot.tree.kernelUrl, bootFiles.kernel);
+      await downloadFile(boot.tree.initrdUrl, bootFiles.initrd);
     }
     if (plan.newDisks.length) await mkdir(paths.imagesDir, { recursive: true });
     for (const disk of plan.newDisks) {

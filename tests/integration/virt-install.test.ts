@@ -20,6 +20,7 @@ const CLI = (name: string) => join(root, 'out/engine/cli', `${name}.js`);
 const MEDIA = join(root, 'tests/fixtures/cache/install');
 const ISO = join(MEDIA, 'guest.iso');
 const DEBIAN_TREE = join(MEDIA, 'debian-tree');
+// Per wait; the tests that wait for several boots set their own test timeout (300 s).
 const BOOT_TIMEOUT = 120_000;
 
 let home: string;
@@ -110,7 +111,7 @@ describe('virt-install', () => {
     const log = (await xm('log')).stdout;
     expect(log).toMatch(/install of iso1 finished; started it from its disk/);
     await xm('destroy', 'iso1');
-  });
+  }, 300_000);
 
   test('--import: an existing qcow2 image (format detected) boots', async () => {
     const image = join(home, 'imported.qcow2');
@@ -123,7 +124,7 @@ describe('virt-install', () => {
     expect(def).toContain('boot = "c"');
     await waitForSerial('imp1', READY);
     await xm('destroy', 'imp1');
-  });
+  }, 300_000);
 
   test('--boot kernel=: direct kernel boot; --print-config writes a file xm create starts', async () => {
     const boot = `kernel=${GUEST_KERNEL},initrd=${GUEST_INITRD},kernel_args=console=ttyS0 panic=0 quiet`;
@@ -143,7 +144,7 @@ describe('virt-install', () => {
     expect(r.code, r.stderr).toBe(0);
     await waitForSerial('kern2', READY);
     await xm('destroy', 'kern2');
-  });
+  }, 300_000);
 
   test('--location: the real Debian installer is fetched from an HTTP mirror tree and starts', async () => {
     // A local mirror: serves files under the tree (HEAD and GET), nothing else.
@@ -182,7 +183,7 @@ describe('virt-install', () => {
     } finally {
       server.close();
     }
-  });
+  }, 300_000);
 
   test('customize before install: the definition runs the installer when started, then becomes the installed system', async () => {
     const client = await connectUnix(join(home, 'run/xend.sock'), xendMethods);
@@ -208,7 +209,7 @@ describe('virt-install', () => {
     expect(cfg()).not.toContain('on_reboot');
     expect(existsSync(join(home, 'config/domains/.cust1.install.json'))).toBe(false);
     await xm('destroy', 'cust1');
-  });
+  }, 300_000);
 
   test('refusals happen before anything is written; a failed start removes what was made', async () => {
     const before = images();
