@@ -4,8 +4,10 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
-import { findOs, genericOs, listFolder, loadCatalogue, osFromIsoLabel, osFromTreeInfo, osFromUrl, planInstall, readIsoLabel, type InstallDescription } from '../../engine/install/index.js';
+import { findOs, genericOs, listFolder, loadCatalogue, osFromIsoLabel, osFromTreeInfo, osFromUrl, planInstall, probeInstallTree, readIsoLabel, type InstallDescription } from '../../engine/install/index.js';
 import { parseVirtInstallArgs } from '../../engine/install/virt-install-args.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'd0-install-'));
@@ -152,5 +154,49 @@ describe('file browser', () => {
     await expect(listFolder(join(root, 'escape'), [root])).rejects.toThrow(/outside the folders/);
     await expect(listFolder('/etc', [root])).rejects.toThrow(/outside the folders/);
     await expect(listFolder('relative/path', [root])).rejects.toThrow(/absolute/);
+  });
+});
+
+describe('network install trees', () => {
+  /** A loopback HTTP server with these files (HEAD and GET), 404 for the rest. */
+  async function serve(files: Record<string, string>): Promise<{ url: string; close: () => void }> {
+    const server = createServer((req, res) => {
+      const body = files[new URL(req.url ?? '/', 'http://x').pathname];
+      if (body === undefined) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  }
+
+  test('a .treeinfo tree (Fedora) names its kernel, initrd and OS; paths cannot leave the tree', async () => {
+    const tree = await serve({
+      '/f40/.treeinfo': '[general]\nfamily = Fedora\nversion = 40\n[images-x86_64]\nkernel = images/pxeboot/vmlinuz\ninitrd = images/pxeboot/initrd.img\n',
+      '/evil/.treeinfo': '[general]\nfamily = Fedora\nversion = 40\n[images-x86_64]\nkernel = ../../etc/passwd\ninitrd = /x\n',
+    });
+    try {
+      const t = await probeInstallTree(`${tree.url}/f40`);
+      expect(t).toMatchObject({ layout: 'treeinfo', kernelUrl: `${tree.url}/f40/images/pxeboot/vmlinuz`, initrdUrl: `${tree.url}/f40/images/pxeboot/initrd.img`, info: 'Fedora 40' });
+      expect(t.os?.id).toBe('fedora40');
+      await expect(probeInstallTree(`${tree.url}/evil/`)).rejects.toThrow(/no installer kernel and initrd found/);
+    } finally {
+      tree.close();
+    }
+  });
+
+  test('a Debian ISO-style tree is recognised by install.amd/ and .disk/info', async () => {
+    const tree = await serve({ '/d/install.amd/vmlinuz': 'k', '/d/install.amd/initrd.gz': 'i', '/d/.disk/info': 'Debian GNU/Linux 12.5.0 "Bookworm" - Official amd64 NETINST' });
+    try {
+      const t = await probeInstallTree(`${tree.url}/d/`);
+      expect([t.layout, t.os?.id]).toEqual(['debian-iso', 'debian12']);
+    } finally {
+      tree.close();
+    }
+  });
+
+  test('only http(s) URLs are taken', async () => {
+    await expect(probeInstallTree('ftp://mirror/debian/')).rejects.toThrow(/only http:\/\/ and https:\/\//);
+    await expect(probeInstallTree('/local/dir')).rejects.toThrow(/not a URL/);
   });
 });
