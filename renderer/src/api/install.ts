@@ -22,8 +22,12 @@ async function call<K extends MethodName<XendMethods>>(conn: string, method: K, 
   }
 }
 
+/** A network install downloads the installer first: far longer than an ordinary call may take. */
+const CREATE_TIMEOUT_MS = 30 * 60_000;
+const DETECT_TIMEOUT_MS = 5 * 60_000;
+
 export function installCreate({ conn, description }: { conn: string; description: InstallDescription }): Promise<InstallResult> {
-  return call(conn, 'install.create', { description });
+  return call(conn, 'install.create', { description }, { timeoutMs: CREATE_TIMEOUT_MS });
 }
 
 export function installOsList({ conn }: { conn: string }): Promise<OsInfo[]> {
@@ -31,7 +35,7 @@ export function installOsList({ conn }: { conn: string }): Promise<OsInfo[]> {
 }
 
 export function installDetect({ conn, cdrom, location }: { conn: string; cdrom?: string; location?: string }): Promise<MediaDetection> {
-  return call(conn, 'install.detect', cdrom !== undefined ? { cdrom } : { location: location ?? '' });
+  return call(conn, 'install.detect', cdrom !== undefined ? { cdrom } : { location: location ?? '' }, { timeoutMs: DETECT_TIMEOUT_MS });
 }
 
 export function installPoolInfo({ conn }: { conn: string }): Promise<PoolInfo> {
