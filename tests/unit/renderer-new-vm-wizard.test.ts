@@ -46,7 +46,7 @@ async function flush(): Promise<void> {
 
 async function open(bridge: Record<string, unknown> = {}): Promise<{ client: FakeClient; created: ReturnType<typeof vi.fn> }> {
   removeBridge = installElectronBridge();
-  Object.assign((globalThis as { dom0: Record<string, unknown> }).dom0, bridge);
+  Object.assign((globalThis as { dom0?: Record<string, unknown> }).dom0!, bridge);
   const client = fakeClient({
     'domain.list': () => [row('debian12')],
     'install.osList': () => OS,
