@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (result.phase === 'install') {
       out(`Domain is still running. Installation may be in progress.\nWatch it in the Dom0 window or with: xm console ${result.name}\n` +
-        `When the installer reboots, ${result.name} starts again from its disk.\n`);
+        `When the installer reboots, ${result.name} starts again as the installed system.\n`);
     } else {
       out(`Domain creation completed. ${result.name} is running (id=${result.domid}).\n`);
     }
