@@ -104,7 +104,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     });
     definitionChanges.on('change', (change) => server.broadcast('domain.changed', change));
     manager.onEvent((e) => {
-      const detail = 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
+      const detail = 'detail' in e ? e.detail : 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
     });
     // One tick for all domains; a sample costs one /proc read per domain.

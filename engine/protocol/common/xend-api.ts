@@ -85,6 +85,7 @@ export const domainConfigSchema = z.object({
       rate: z.string().optional(),
       type: z.enum(['ioemu', 'netfront', 'vif']).optional(),
       script: z.string().optional(),
+      hostfwd: z.string().optional(),
     }),
   ),
   vfb: z.array(
@@ -356,7 +357,7 @@ export type XendMethods = typeof xendMethods;
 export const xendEvents = defineEvents({
   'domain.changed': {
     data: z.object({
-      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'defined', 'undefined']),
+      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'devices', 'defined', 'undefined']),
       name: z.string(),
       domid: z.number().int().optional(),
       detail: z.string().optional(),
