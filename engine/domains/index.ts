@@ -8,3 +8,5 @@ export type { DomainOperation, DomainStatus } from './operations.js';
 export { randomXenMac } from './mac.js';
 export { DomainDefinitions } from './definitions.js';
 export type { DomainDefinition } from './definitions.js';
+export { blockAttach, blockDetach, diskFromXm, liveResize, mediaChange, nicAttach, nicDetach } from './hotplug.js';
+export type { HotplugOptions } from './hotplug.js';

@@ -4,6 +4,8 @@
 
 import { z } from 'zod';
 import { defineEvents, defineMethods, defineStreams } from './define.js';
+import { storageEvents, storageMethods } from './xend-api-storage.js';
+import { networkEvents, networkMethods } from './xend-api-network.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -350,6 +352,8 @@ export const xendMethods = defineMethods({
     doc: 'Write guest memory as an ELF core (xm dump-core); pauses during the dump unless live.',
     errors: ['NoSuchDomain', 'InvalidState', 'InvalidPath'],
   },
+  ...storageMethods,
+  ...networkMethods,
 });
 
 export type XendMethods = typeof xendMethods;
@@ -374,6 +378,8 @@ export const xendEvents = defineEvents({
     }),
     doc: 'One CPU sample for every running domain, each tick (1 s): the manager list sparklines.',
   },
+  ...storageEvents,
+  ...networkEvents,
 });
 
 export type XendEvents = typeof xendEvents;
