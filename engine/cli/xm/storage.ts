@@ -186,7 +186,9 @@ export const STORAGE_COMMANDS: Command[] = [
       const [dom, back, front, mode] = args as [string, string, string, string];
       if (!/^(r|w|w!|rw|ro)$/.test(mode)) throw new UsageError(`mode must be r, w or w!, got '${mode}'`);
       // Relative image paths are the user's: resolve them here, where the user is.
-      const backdev = back.replace(/^((?:file|tap:[a-z0-9]+|tap|phy):)(?!\/)(.+)$/, (_m, prefix: string, p: string) => (prefix === 'phy:' ? `${prefix}${p}` : `${prefix}${resolve(ctx.cwd, p)}`));
+      const m = /^(phy:|file:|tap:[a-z0-9]+:|tap:)?(.*)$/.exec(back)!;
+      const [, prefix = '', target = ''] = m;
+      const backdev = prefix !== 'phy:' && target !== '' && !target.startsWith('/') && !back.includes('=') ? `${prefix}${resolve(ctx.cwd, target)}` : back;
       await (await ctx.client()).call('domain.blockAttach', { ref: ref(dom), spec: `${backdev},${front},${mode}` });
       return 0;
     },
