@@ -75,7 +75,7 @@ describe('user-mode NAT', () => {
     await x.xmOk('network-attach', 'nat-guest', `hostfwd=tcp:${p2}:7002`, 'model=virtio');
     const list = await x.xmOk('network-list', 'nat-guest');
     expect(list.split('\n')[0]).toBe('Idx BE     MAC Addr.     handle state evt-ch tx-/rx-ring-ref BE-path');
-    expect(list).toMatch(/^1   0  00:16:3e:[0-9a-f:]{8}\s+1\s+4\s+-\s+-\s*\/-\s+\/local\/domain\/0\/backend\/vif\/\d+\/1$/m);
+    expect(list).toMatch(/^1 {3}0 {2}00:16:3e:[0-9a-f:]{8}\s+1\s+4\s+-\s+-\s*\/-\s+\/local\/domain\/0\/backend\/vif\/\d+\/1$/m);
     await guestUntil(serial, 'ls /sys/class/net', (o) => /\beth1\b/.test(o));
     await serial.run('ip addr add 10.0.2.15/24 dev eth1; ip link set eth0 down; ip link set eth1 up');
     serial.send('nc -l -p 7002 > /tmp/got2 &\n');
@@ -96,7 +96,7 @@ describe.skipIf(!isRoot)('isolated network (root: runs xend in a network namespa
   test('two guests on an isolated bridge ping each other, one over a hot-added NIC', async () => {
     const ns = `d0t-${randomBytes(4).toString('hex')}`;
     execFileSync('ip', ['netns', 'add', ns]);
-    cleanups.push(() => execFileSync('ip', ['netns', 'del', ns]));
+    cleanups.push(() => void execFileSync('ip', ['netns', 'del', ns]));
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     const x = await XendProcess.start({ netns: ns });
     cleanups.push(() => x.stop(['iso-a', 'iso-b']));

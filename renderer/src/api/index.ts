@@ -6,3 +6,4 @@ export * from './domains.js';
 export * from './endpoint.js';
 export * from './errors.js';
 export type * from './types.js';
+export * from './host.js';
