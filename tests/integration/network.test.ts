@@ -4,6 +4,7 @@
 // network namespace it creates (never touching the host's interfaces) and needs root.
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -93,9 +94,17 @@ describe('user-mode NAT', () => {
 });
 
 describe.skipIf(!isRoot)('isolated network (root: runs xend in a network namespace of its own)', () => {
-  test('two guests on an isolated bridge ping each other, one over a hot-added NIC', async () => {
+  test('two guests on an isolated bridge ping each other, one over a hot-added NIC', async (ctx) => {
     const ns = `d0t-${randomBytes(4).toString('hex')}`;
-    execFileSync('ip', ['netns', 'add', ns]);
+    // Root in a container may still lack the rights (CAP_SYS_ADMIN, /dev/net/tun): say so and skip.
+    try {
+      if (!existsSync('/dev/net/tun')) throw new Error('/dev/net/tun is missing');
+      execFileSync('ip', ['netns', 'add', ns], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      console.log(`network.test.ts: isolated-bridge test skipped: cannot create a network namespace here (${(err as Error).message.trim()})`);
+      ctx.skip();
+      return;
+    }
     cleanups.push(() => void execFileSync('ip', ['netns', 'del', ns]));
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     const x = await XendProcess.start({ netns: ns });

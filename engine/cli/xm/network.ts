@@ -2,27 +2,9 @@
 // net-define / net-undefine for networks (ours; names in xm's style). Registered in commands.ts
 // (which must be the module imported first: these entries use its argument helpers).
 
-import type { NetworkRow, NicRow } from '../../protocol/common/xend-api-network.js';
 import { VIF_KEYS } from '../../config/index.js';
 import { needArgs, parseOpts, ref, UsageError, type Command } from './commands.js';
-
-const rpad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-
-/** Xen's network-list: 'Idx BE     MAC Addr.     handle state evt-ch tx-/rx-ring-ref BE-path'. No event channels or rings here: '-'. */
-export function formatNicList(domid: number | undefined, rows: readonly NicRow[]): string {
-  const head = 'Idx BE     MAC Addr.     handle state evt-ch tx-/rx-ring-ref BE-path';
-  const lines = rows.map(
-    (r) =>
-      `${rpad(String(r.idx), 3)} ${rpad('0', 3)}${rpad(r.mac, 17)}    ${rpad(String(r.idx), 3)}   ${rpad(String(r.state), 3)}    ${rpad('-', 3)}   ${rpad('-', 5)}/${rpad('-', 5)}   /local/domain/0/backend/vif/${domid ?? '-'}/${r.idx}`,
-  );
-  return [head, ...lines].join('\n') + '\n';
-}
-
-export function formatNetList(rows: readonly NetworkRow[]): string {
-  const head = `${rpad('Name', 16)} ${rpad('Type', 9)} ${rpad('Bridge', 15)} ${rpad('State', 8)} Ports`;
-  const lines = rows.map((n) => `${rpad(n.name, 16)} ${rpad(n.type, 9)} ${rpad(n.bridge ?? '-', 15)} ${rpad(n.active ? 'active' : 'inactive', 8)} ${n.ports.join(',') || '-'}`);
-  return [head, ...lines].join('\n') + '\n';
-}
+import { formatNetList, formatNicList } from './network-format.js';
 
 export const NETWORK_COMMANDS: Command[] = [
   {
