@@ -133,7 +133,8 @@ export async function nicAttach(manager: DomainManager, ref: string | number, vi
     await d.qmp.execute('netdev_del', { id: `net${k}` }).catch(() => undefined);
     throw hotplugError(err, `adding NIC ${index}`);
   }
-  const recorded: VifSpec = { ...vif, mac };
+  // The tap's name is recorded so a restart (and network-list) uses the one it really has.
+  const recorded: VifSpec = { ...vif, mac, ...(tap ? { vifname: tap } : {}) };
   await manager.commitDevices(d.domid, { ...d.config, vif: [...d.config.vif, recorded] }, [...d.macs, mac], `attached NIC ${mac}`);
   return recorded;
 }
