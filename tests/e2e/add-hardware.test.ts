@@ -73,6 +73,9 @@ describe('Add Hardware', () => {
     // In use: Delete is refused in the GUI as in the engine.
     await volume.getByRole('button', { name: 'hw-a-xvda.qcow2' }).click();
     expect(await button('Delete Volume').isDisabled()).toBe(true);
+    // A volume made from xm shows up at once: the window follows the engine's storage.changed events.
+    expect((await engine.xm('vol-create', '--format=raw', 'default', 'from-xm.img', '1M')).code).toBe(0);
+    await expect.poll(() => volumes.getByRole('row').filter({ hasText: 'from-xm.img' }).count(), { timeout: 10_000 }).toBe(1);
     await saveScreenshot(page, 'host-storage');
     await page.getByRole('tab', { name: 'Virtual Networks' }).click();
     await expect.poll(() => page.getByRole('table', { name: 'Networks' }).textContent(), { timeout: 10_000 }).toContain('NAT (user mode)');

@@ -31,6 +31,7 @@ export interface HostEntry {
 export const useHostStore = defineStore('host', () => {
   const entries = ref<Record<string, HostEntry>>({});
   const inFlight = new Map<string, Promise<void>>();
+  const stale = new Set<string>();
 
   function entryOf(conn: string): HostEntry | undefined {
     return entries.value[conn];
@@ -87,6 +88,26 @@ export const useHostStore = defineStore('host', () => {
     return promise;
   }
 
+  /**
+   * The engine says a pool or network changed (free space, volumes, used-by): re-read, if this
+   * connection's Host details were ever shown. A change during a load re-reads once more after it.
+   */
+  function changed(conn: string): void {
+    if (!entries.value[conn]) return;
+    const current = inFlight.get(conn);
+    if (current) {
+      if (!stale.has(conn)) {
+        stale.add(conn);
+        void current.then(() => {
+          stale.delete(conn);
+          void load(conn);
+        });
+      }
+      return;
+    }
+    void load(conn);
+  }
+
   async function createVolume(conn: string, v: { pool: string; name: string; size: number; format: 'qcow2' | 'raw'; preallocate: boolean }): Promise<VolumeRow> {
     const created = await volumeCreate({ conn, ...v });
     await load(conn);
@@ -122,6 +143,7 @@ export const useHostStore = defineStore('host', () => {
     setVolumes,
     setNetworks,
     load,
+    changed,
     createVolume,
     resizeVolume,
     deleteVolume,
