@@ -11,22 +11,13 @@ import { blockAttach, blockDetach, liveResize, mediaChange, nicAttach, nicDetach
 import { findQemuImg } from '../../engine/qemu/index.js';
 import { vbdDevid } from '../../engine/xend/xenstore-sync.js';
 import { SerialConsole } from './helpers/serial.js';
+import { guestUntil } from './helpers/guest.js';
 import { guestConfig, READY, startTestEngine, type TestEngine } from './helpers/engine.js';
 
 let engine: TestEngine;
 let serial: SerialConsole;
 let domid: number;
 
-/** Poll a guest command until its output satisfies `ok` (hotplug completes asynchronously in the guest). */
-async function guestUntil(command: string, ok: (out: string) => boolean, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await serial.run(command);
-    if (ok(out)) return out;
-    if (Date.now() > deadline) throw new Error(`guest: '${command}' never satisfied the condition; last output:\n${out}`);
-    await serial.run('sleep 0.5');
-  }
-}
 
 beforeAll(async () => {
   engine = startTestEngine();
@@ -51,7 +42,7 @@ describe('hotplug on a running guest', () => {
     expect(engine.manager.configOf(domid).disk.map((d) => d.vdev)).toEqual(['hdc', 'xvdb']);
     expect(engine.events.some((e) => e.kind === 'devices' && e.detail === 'attached xvdb')).toBe(true);
     // The guest's PCI hotplug (ACPI on q35's root ports) brings up a virtio disk: vda (no boot disk).
-    const size = await guestUntil('cat /sys/block/vda/size 2>/dev/null || echo none', (o) => /^\d+/.test(o.trim()));
+    const size = await guestUntil(serial, 'cat /sys/block/vda/size 2>/dev/null || echo none', (o) => /^\d+/.test(o.trim()));
     expect(size.trim()).toBe('16384');
     await serial.run('echo hotplug-wrote-this > /dev/vda; sync');
     expect(readFileSync(img).subarray(0, 18).toString()).toBe('hotplug-wrote-this');
@@ -60,10 +51,10 @@ describe('hotplug on a running guest', () => {
     // Resize while attached: QEMU grows it (qemu-img could not: QEMU holds the lock), the guest sees it.
     expect(await liveResize(engine.manager, img, 16 * 1024 * 1024)).toBe(true);
     expect(statSync(img).size).toBe(16 * 1024 * 1024);
-    await guestUntil('cat /sys/block/vda/size', (o) => o.trim() === '32768');
+    await guestUntil(serial, 'cat /sys/block/vda/size', (o) => o.trim() === '32768');
 
     await blockDetach(engine.manager, domid, String(vbdDevid('xvdb')), vbdDevid);
-    await guestUntil('ls /sys/block', (o) => !/\bvda\b/.test(o));
+    await guestUntil(serial, 'ls /sys/block', (o) => !/\bvda\b/.test(o));
     expect(engine.manager.configOf(domid).disk.map((d) => d.vdev)).toEqual(['hdc']);
     // The image is free again: QEMU let go of its lock, so qemu-img may write it.
     execFileSync(findQemuImg(), ['resize', '-q', '-f', 'raw', img, '20M']);
@@ -86,10 +77,10 @@ describe('hotplug on a running guest', () => {
     await mediaChange(engine.manager, domid, 'hdc', iso);
     expect(engine.manager.configOf(domid).disk[0]!.target).toBe(iso);
     // The AHCI CD driver loads in the background after boot; then sr0 reads the medium.
-    await guestUntil('[ -e /run/ata-ready ] && dd if=/dev/sr0 bs=2048 count=1 2>/dev/null | head -c 17; echo', (o) => o.includes('dom0-cdrom-medium'));
+    await guestUntil(serial, '[ -e /run/ata-ready ] && dd if=/dev/sr0 bs=2048 count=1 2>/dev/null | head -c 17; echo', (o) => o.includes('dom0-cdrom-medium'));
     await mediaChange(engine.manager, domid, 'hdc', '');
     expect(engine.manager.configOf(domid).disk[0]!.target).toBe('');
-    await guestUntil('dd if=/dev/sr0 bs=2048 count=1 >/dev/null 2>&1 && echo readable || echo no-medium', (o) => o.includes('no-medium'));
+    await guestUntil(serial, 'dd if=/dev/sr0 bs=2048 count=1 >/dev/null 2>&1 && echo readable || echo no-medium', (o) => o.includes('no-medium'));
   }, 120_000);
 
   test('a NIC appears with its MAC and disappears on detach', async () => {
@@ -97,11 +88,11 @@ describe('hotplug on a running guest', () => {
     const vif = await nicAttach(engine.manager, domid, { model: 'virtio' });
     expect(vif.mac).toMatch(/^00:16:3e:[0-7][0-9a-f]:[0-9a-f]{2}:[0-9a-f]{2}$/);
     expect(engine.manager.info(domid).macs).toEqual([vif.mac]);
-    const addresses = await guestUntil('cat /sys/class/net/*/address', (o) => o.includes(vif.mac!));
+    const addresses = await guestUntil(serial, 'cat /sys/class/net/*/address', (o) => o.includes(vif.mac!));
     expect(addresses).toContain(vif.mac);
     expect(before).not.toMatch(/eth0/);
     await nicDetach(engine.manager, domid, vif.mac!);
-    await guestUntil('cat /sys/class/net/*/address', (o) => !o.includes(vif.mac!));
+    await guestUntil(serial, 'cat /sys/class/net/*/address', (o) => !o.includes(vif.mac!));
     expect(engine.manager.configOf(domid).vif).toEqual([]);
     expect(engine.manager.info(domid).macs).toEqual([]);
   }, 120_000);

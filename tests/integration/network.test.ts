@@ -10,6 +10,7 @@ import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
 import { READY } from './helpers/engine.js';
 import { SerialConsole } from './helpers/serial.js';
+import { guestUntil } from './helpers/guest.js';
 import { XendProcess } from './helpers/xend-process.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -36,15 +37,6 @@ async function boot(x: XendProcess, name: string, extra: string[]): Promise<Seri
   return serial;
 }
 
-async function guestUntil(serial: SerialConsole, command: string, ok: (out: string) => boolean, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await serial.run(command);
-    if (ok(out)) return out;
-    if (Date.now() > deadline) throw new Error(`guest: '${command}' never satisfied the condition; last output:\n${out}`);
-    await serial.run('sleep 0.5');
-  }
-}
 
 /** Connect to the forwarded port until the guest's listener has the text (it may not listen yet). */
 async function sendThroughForward(serial: SerialConsole, port: number, file: string, text: string): Promise<void> {

@@ -12,6 +12,7 @@ import { resolvePaths } from '../../engine/common/paths.js';
 import { findQemuImg } from '../../engine/qemu/index.js';
 import { READY } from './helpers/engine.js';
 import { SerialConsole } from './helpers/serial.js';
+import { guestUntil } from './helpers/guest.js';
 import { XendProcess } from './helpers/xend-process.js';
 
 let x: XendProcess;
@@ -26,15 +27,6 @@ afterAll(async () => {
   await x?.stop(['st-guest']);
 });
 
-async function guestUntil(serial: SerialConsole, command: string, ok: (out: string) => boolean, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await serial.run(command);
-    if (ok(out)) return out;
-    if (Date.now() > deadline) throw new Error(`guest: '${command}' never satisfied the condition; last output:\n${out}`);
-    await serial.run('sleep 0.5');
-  }
-}
 
 describe('storage pools and volumes (xm)', () => {
   test('pool-list shows the default pool with its free space', async () => {

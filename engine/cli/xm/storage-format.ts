@@ -2,19 +2,10 @@
 // Xen's block-list. Pure functions over the API's rows.
 
 import type { BlockRow, PoolRow, VolumeRow } from '../../protocol/common/xend-api-storage.js';
+import { formatBytes } from '../../protocol/common/sizes.js';
 import { lpad, rpad } from './format.js';
 
-/** Sizes as virsh prints them in lists: binary units, two decimals. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(2)} ${units[u]}`;
-}
+export { formatBytes };
 
 export function formatPoolList(pools: readonly PoolRow[]): string {
   const head = `${rpad('Name', 20)} ${rpad('Type', 5)} ${lpad('Capacity', 11)} ${lpad('Allocation', 11)} ${lpad('Available', 11)} ${lpad('Vols', 4)} Path`;

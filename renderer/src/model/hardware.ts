@@ -3,6 +3,8 @@
 
 import type { DomainConfig } from '../api/types.js';
 
+export { formatBytes } from '../../../engine/protocol/common/sizes.js';
+
 export type DiskBus = 'virtio' | 'sata' | 'ide';
 
 export const BUS_LABELS: Record<DiskBus, string> = { virtio: 'VirtIO (xvd)', sata: 'SATA (sd)', ide: 'IDE (hd)' };
@@ -65,18 +67,6 @@ export function gibToBytes(text: string): number | undefined {
   if (!/^\d+(\.\d+)?$/.test(text.trim())) return undefined;
   const bytes = Math.round(Number(text) * 1024 ** 3);
   return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : undefined;
-}
-
-/** Sizes as virt-manager shows them: 1.50 GiB, 512.00 MiB. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(2)} ${units[u]}`;
 }
 
 /** A volume name: a plain file name (the engine checks the same). */
