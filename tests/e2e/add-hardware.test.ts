@@ -2,7 +2,7 @@
 // real xend in web mode, a real running guest. A new volume is created and hot-added as a disk
 // the guest sees; Host details shows it used by the domain; Remove takes it out of the guest.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -81,6 +81,39 @@ describe('Add Hardware', () => {
     await expect.poll(() => page.getByRole('table', { name: 'Networks' }).textContent(), { timeout: 10_000 }).toContain('NAT (user mode)');
     await button('Back to Manager').click();
   }, 60_000);
+
+  test('Insert… puts a pool image into an empty CD-ROM drive of a running guest; Eject takes it out', async () => {
+    const iso = join(engine.home, 'data/images/media.iso');
+    const data = Buffer.alloc(2048 * 4);
+    data.write('dom0-gui-cdrom');
+    writeFileSync(iso, data);
+    expect((await engine.xm('new', engine.guestConfig('hw-cd', "disk = [',hdc:cdrom,r']"))).code).toBe(0);
+    expect((await engine.xm('start', 'hw-cd')).code).toBe(0);
+    const cd = await SerialConsole.attach(join(engine.home, 'run/domains/hw-cd'));
+    try {
+      await cd.waitFor(READY, { timeoutMs: 120_000 });
+      const row = page.getByRole('row', { name: 'hw-cd', exact: true });
+      await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('Running');
+      await row.dblclick();
+      await page.getByRole('tab', { name: 'Details' }).click();
+      await button('Insert medium into hdc').click();
+      const dialog = page.getByRole('dialog', { name: 'Insert medium into hdc' });
+      await expect.poll(() => dialog.getByLabel('Image').locator('option').filter({ hasText: 'media.iso' }).count(), { timeout: 30_000 }).toBe(1);
+      await dialog.getByLabel('Image').selectOption(iso);
+      await dialog.getByRole('button', { name: 'Insert' }).click();
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Medium inserted into hdc.' }).count(), { timeout: 60_000 }).toBe(1);
+      await expect
+        .poll(() => cd.run('[ -e /run/ata-ready ] && dd if=/dev/sr0 bs=2048 count=1 2>/dev/null | head -c 14; echo'), { timeout: 60_000, interval: 500 })
+        .toContain('dom0-gui-cdrom');
+      expect(readFileSync(join(engine.home, 'config/domains/hw-cd.cfg'), 'utf8')).toContain(`${iso},hdc:cdrom,r`);
+      await button('Eject hdc').click();
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Medium ejected from hdc.' }).count(), { timeout: 60_000 }).toBe(1);
+      await expect.poll(() => cd.run('dd if=/dev/sr0 bs=2048 count=1 >/dev/null 2>&1 && echo readable || echo no-medium'), { timeout: 60_000, interval: 500 }).toContain('no-medium');
+      await button('Back to Manager').click();
+    } finally {
+      cd.close();
+    }
+  }, 180_000);
 
   test('Remove takes the disk out of the running guest and the definition', async () => {
     await page.getByRole('row', { name: 'hw-a', exact: true }).dblclick();

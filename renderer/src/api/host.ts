@@ -72,3 +72,8 @@ export function domainNicAttach({ conn, ref, spec }: { conn: string; ref: Ref; s
 export function domainNicDetach({ conn, ref, dev }: { conn: string; ref: Ref; dev: string }): Promise<{ live: boolean; mac?: string }> {
   return call(conn, 'domain.nicDetach', { ref, dev });
 }
+
+/** Insert a medium (an image path) into a CD-ROM drive, or eject it (target ''). */
+export function domainMediaChange({ conn, ref, vdev, target }: { conn: string; ref: Ref; vdev: string; target: string }): Promise<{ live: boolean }> {
+  return call(conn, 'domain.mediaChange', { ref, vdev, target });
+}

@@ -3,7 +3,7 @@
 // (and the host's volumes, whose used-by changed).
 
 import { defineStore } from 'pinia';
-import { domainDiskAttach, domainDiskDetach, domainNicAttach, domainNicDetach } from '../api/index.js';
+import { domainDiskAttach, domainDiskDetach, domainMediaChange, domainNicAttach, domainNicDetach } from '../api/index.js';
 import { useDomainConfigStore } from './domainConfig.js';
 import type { DomainRef } from './domains.js';
 import { useHostStore } from './host.js';
@@ -40,5 +40,12 @@ export const useDevicesStore = defineStore('devices', () => {
     return r;
   }
 
-  return { attachDisk, detachDisk, attachNic, detachNic };
+  /** Insert an image into a CD-ROM drive, or eject it (''). */
+  async function changeMedia(target: DomainRef, vdev: string, path: string): Promise<{ live: boolean }> {
+    const r = await domainMediaChange({ conn: target.conn, ref: target.name, vdev, target: path });
+    await after(target);
+    return r;
+  }
+
+  return { attachDisk, detachDisk, attachNic, detachNic, changeMedia };
 });
