@@ -54,6 +54,8 @@ export interface VifSpec {
   rate?: string;
   type?: 'ioemu' | 'netfront' | 'vif';
   script?: string;
+  /** NAT port forwards host→guest, space-separated `tcp:2222:22` or `tcp:0.0.0.0:8080:80` (ours, not Xen's). */
+  hostfwd?: string;
 }
 
 /** One entry of `vfb = [...]`, or the same facts from the top-level vnc* keys. */

@@ -5,7 +5,7 @@ import { SpecError } from './errors.js';
 import type { VifSpec } from './types.js';
 
 /** Key order of formatted specs: the order Xen's documentation lists them in. */
-export const VIF_KEYS = ['mac', 'bridge', 'ip', 'vifname', 'model', 'rate', 'type', 'script'] as const;
+export const VIF_KEYS = ['mac', 'bridge', 'ip', 'vifname', 'model', 'rate', 'type', 'script', 'hostfwd'] as const;
 type VifKey = (typeof VIF_KEYS)[number];
 
 const VIF_TYPES = ['ioemu', 'netfront', 'vif'] as const;
@@ -45,6 +45,31 @@ function checkIp(s: string): string | null {
     }
   }
   return null;
+}
+
+export interface PortForward {
+  proto: 'tcp' | 'udp';
+  /** Host address to listen on; loopback unless the rule names another. */
+  hostAddr: string;
+  hostPort: number;
+  guestPort: number;
+}
+
+/** One `hostfwd` rule: `tcp:2222:22` (host port 2222 on 127.0.0.1 → guest port 22) or `udp:0.0.0.0:5353:53`. */
+export function parseHostfwd(rule: string): PortForward | { error: string } {
+  const m = /^(tcp|udp):(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})$/.exec(rule);
+  const error = `hostfwd '${rule}' must look like tcp:2222:22 or tcp:0.0.0.0:8080:80 (protocol, optional host address, host port, guest port)`;
+  if (!m) return { error };
+  const hostAddr = m[2] ?? '127.0.0.1';
+  const hostPort = Number(m[3]);
+  const guestPort = Number(m[4]);
+  if (isIP(hostAddr) !== 4 || hostPort < 1 || hostPort > 65535 || guestPort < 1 || guestPort > 65535) return { error };
+  return { proto: m[1] as 'tcp' | 'udp', hostAddr, hostPort, guestPort };
+}
+
+function checkHostfwd(rule: string): string | null {
+  const r = parseHostfwd(rule);
+  return 'error' in r ? r.error : null;
 }
 
 export function parseVifSpec(spec: string): VifSpec {
@@ -104,6 +129,15 @@ export function parseVifSpec(spec: string): VifSpec {
         if (!/^[A-Za-z0-9_./+-]+$/.test(value)) fail(`script '${value}' must be a script name or path`);
         out.script = value;
         break;
+      case 'hostfwd': {
+        const rules = value.split(/\s+/).filter(Boolean);
+        for (const rule of rules) {
+          const err = checkHostfwd(rule);
+          if (err) fail(err);
+        }
+        out.hostfwd = rules.join(' ');
+        break;
+      }
     }
   }
   return out;

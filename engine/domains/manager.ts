@@ -87,7 +87,17 @@ export type DomainEvent =
   | { kind: 'renamed'; domid: number; name: string; previousName: string }
   | { kind: 'coredump'; domid: number; name: string; path: string }
   | { kind: 'memory'; domid: number; name: string; memory: number }
-  | { kind: 'vcpus'; domid: number; name: string; vcpus: number };
+  | { kind: 'vcpus'; domid: number; name: string; vcpus: number }
+  | { kind: 'devices'; domid: number; name: string; detail: string };
+
+/** What engine/domains/hotplug.ts works on: a live domain's QMP and the config it runs with. */
+export interface LiveDomain {
+  domid: number;
+  name: string;
+  config: DomainConfig;
+  macs: string[];
+  qmp: QmpClient;
+}
 
 export interface DomainManagerOptions {
   paths: Dom0Paths;
@@ -415,6 +425,23 @@ export class DomainManager {
     if (opts.crash) await this.#end(domain, 'dump-core -C');
     else if (opts.reset) await domain.qmp.execute('system_reset');
     return path;
+  }
+
+  /** A live domain for device hotplug (engine/domains/hotplug.ts). */
+  live(ref: string | number, operation: string): LiveDomain {
+    const domain = this.#find(ref, operation);
+    this.#require(domain, 'hotplug');
+    return { domid: domain.domid, name: domain.name, config: domain.config, macs: [...domain.macs], qmp: domain.qmp };
+  }
+
+  /** Record the devices a live domain now has (after hotplug), so re-adoption and restarts keep them. */
+  async commitDevices(domid: number, config: DomainConfig, macs: string[], detail: string): Promise<void> {
+    const domain = this.#domains.get(domid);
+    if (!domain) throw new DomainError('NoSuchDomain', `Domain '${domid}' does not exist.`);
+    domain.config = config;
+    domain.macs = macs;
+    await this.#writeRuntimeRecord(domain);
+    this.#emit({ kind: 'devices', domid, name: domain.name, detail });
   }
 
   /** Path of the serial console socket and log of a domain (for console relays). */

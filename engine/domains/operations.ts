@@ -17,7 +17,8 @@ export type DomainOperation =
   | 'vcpuSet'
   | 'vcpuList'
   | 'sysrq'
-  | 'dumpCore';
+  | 'dumpCore'
+  | 'hotplug';
 
 export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[]>> = {
   /** Hard kill: always allowed except while already dying. */
@@ -43,6 +44,8 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   sysrq: ['running'],
   /** A crashed guest's memory is exactly what one wants to dump. */
   dumpCore: ['running', 'paused', 'shutdown', 'crashed'],
+  /** Attach or detach disks and NICs, change CD media: QEMU must be live; unplug needs the guest to run. */
+  hotplug: ['running', 'paused'],
 };
 
 export function isAllowed(operation: DomainOperation, status: DomainStatus): boolean {

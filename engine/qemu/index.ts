@@ -1,5 +1,5 @@
 // The QEMU driver's public API: the only room that knows QEMU's argv and QMP.
-export { planQemu, qemuArgv, formatQemuOptions } from './argv/index.js';
+export { planQemu, qemuArgv, formatQemuOptions, HOTPLUG_PORTS, hotplugPortId, NIC_MODELS, hostfwdRules, tapName } from './argv/index.js';
 export type { Accelerator, QemuContext, QemuOption, QemuPlan, DiskPlacement, NicPlacement } from './argv/index.js';
 export { chooseAccelerator, probeKvm, parseAccelSetting } from './accel.js';
 export type { AccelChoice, AccelSetting, KvmProbeResult } from './accel.js';

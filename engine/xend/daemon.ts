@@ -17,6 +17,9 @@ import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
 import { installHandlers } from './install-service.js';
+import { StorageService } from './storage-service.js';
+import { NetworkService } from './network-service.js';
+import { findQemuImg } from '../qemu/index.js';
 import { loadOrCreateWebToken, startWebMode, type WebMode } from './web.js';
 import { loadSettings } from './settings.js';
 import { hostInfo } from './host.js';
@@ -93,10 +96,30 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       accelReason: accel.reason,
       engineVersion: ENGINE_VERSION,
     });
+    // Storage and network handlers broadcast through the server made just below.
+    let broadcast: ProtocolServer<typeof xendMethods, typeof xendEvents, typeof xendStreams>['broadcast'] = () => 0;
+    const notifyDefined = (name: string) => definitionChanges.emit('change', { kind: 'defined', name });
+    const storage = new StorageService({
+      manager,
+      definitions,
+      paths,
+      qemuImg: findQemuImg(env),
+      broadcast: { changed: (pool) => broadcast('storage.changed', { pool }), progress: (p) => broadcast('storage.progress', p), definition: notifyDefined },
+    });
+    const network = new NetworkService({
+      manager,
+      definitions,
+      configDir: paths.configDir,
+      log: (m) => logger.log('INFO', 'network', m),
+      broadcast: { changed: (name) => broadcast('network.changed', { name }), definition: notifyDefined },
+    });
+    await network.networks.activateAll();
     const server = new ProtocolServer({
       methods: xendMethods,
       handlers: {
         ...service.handlers(),
+        ...storage.handlers(),
+        ...network.handlers(),
         ...installHandlers({ manager, definitions, paths, browseFolders: settings.browseFolders, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
       },
       events: xendEvents,
@@ -107,9 +130,10 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         error: (message, error) => logger.log('ERROR', 'protocol', error instanceof Error ? `${message}: ${error.stack ?? error.message}` : message),
       },
     });
+    broadcast = (event, data) => server.broadcast(event, data);
     definitionChanges.on('change', (change) => server.broadcast('domain.changed', change));
     manager.onEvent((e) => {
-      const detail = 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
+      const detail = 'detail' in e ? e.detail : 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
     });
     // One tick for all domains; a sample costs one /proc read per domain.

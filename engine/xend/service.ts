@@ -14,6 +14,8 @@ import { DomainDefinitions, DomainError, randomXenMac, type DomainManager } from
 import { formatQemuOptions, planQemu, type Accelerator } from '../qemu/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
+import type { storageMethods } from '../protocol/common/xend-api-storage.js';
+import type { networkMethods } from '../protocol/common/xend-api-network.js';
 import type { StreamOpeners } from '../protocol/node/server.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
@@ -70,8 +72,8 @@ export class XendService {
     }
   }
 
-  /** Every method but install.* and files.list (install-service.ts answers those). */
-  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods> {
+  /** The core methods; install-service.ts, storage-service.ts and network-service.ts answer the others. */
+  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods | keyof typeof storageMethods | keyof typeof networkMethods> {
     const { manager, definitions } = this.#o;
     return {
       'host.info': () => this.host(),

@@ -220,6 +220,18 @@ export class XenstoreSync {
         });
         return;
       }
+      case 'devices': {
+        // Hotplug: the device nodes are rewritten whole, so a detached device's nodes go.
+        const info = this.#manager.lookup(e.domid);
+        if (!info) return;
+        await this.#xs.transaction(async (tx) => {
+          for (const path of [`/local/domain/${e.domid}/device`, `/local/domain/0/backend/vbd/${e.domid}`, `/local/domain/0/backend/vif/${e.domid}`]) {
+            if (await tx.exists(path)) await tx.rm(path);
+          }
+        });
+        await this.#writeDomain(info);
+        return;
+      }
       default:
         return;
     }

@@ -190,6 +190,11 @@ describe('vif specs', () => {
     });
   });
 
+  test('hostfwd: NAT port forwards, loopback unless an address is given', () => {
+    expect(parseVifSpec('hostfwd=tcp:2222:22  udp:0.0.0.0:5353:53')).toEqual({ hostfwd: 'tcp:2222:22 udp:0.0.0.0:5353:53' });
+    expect(formatVifSpec(parseVifSpec('model=virtio,hostfwd=tcp:8080:80'))).toBe('model=virtio,hostfwd=tcp:8080:80');
+  });
+
   test("'' is all defaults, as are stray commas", () => {
     expect(parseVifSpec('')).toEqual({});
     expect(parseVifSpec(' , ')).toEqual({});
@@ -225,10 +230,15 @@ describe('vif specs', () => {
     ['ip=10.0.0.1/33', /not an IPv4/],
     ['type=e1000', /^type 'e1000' must be one of ioemu, netfront, vif$/],
     ['script=rm -rf', /^script 'rm -rf' must be a script name or path$/],
-    ['colour=blue', /^unknown vif option 'colour' \(known: mac, bridge, ip, vifname, model, rate, type, script\)$/],
+    ['colour=blue', /^unknown vif option 'colour' \(known: mac, bridge, ip, vifname, model, rate, type, script, hostfwd\)$/],
     ['xenbr0', /^'xenbr0' is not key=value/],
     ['bridge=a,bridge=b', /^'bridge' is given twice$/],
     ['mac=', /^mac needs a value/],
+    ['hostfwd=tcp:2222', /^hostfwd 'tcp:2222' must look like tcp:2222:22/],
+    ['hostfwd=sctp:1:2', /must look like/],
+    ['hostfwd=tcp:70000:22', /must look like/],
+    ['hostfwd=tcp:1.2.3.999:80:80', /must look like/],
+    ['hostfwd=tcp:2222:22-:23', /must look like/],
   ])('%s', (spec, reason) => {
     const e = specError(() => parseVifSpec(spec));
     expect(e.kind).toBe('vif');

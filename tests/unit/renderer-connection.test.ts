@@ -63,11 +63,22 @@ describe('engine connection', () => {
     engine([client]);
     const { states, opened, changed } = open();
     await settle();
-    expect(client.subscribed).toEqual([['domain.*', 'stats.*']]);
+    expect(client.subscribed).toEqual([['domain.*', 'stats.*', 'storage.changed', 'network.changed']]);
     expect(states.map((s) => s.status)).toEqual(['connecting', 'open']);
     expect(opened).toHaveBeenCalledTimes(1);
     client.emit('domain.changed', { kind: 'started', name: 'vm1', domid: 3 });
     expect(changed).toHaveBeenCalledWith({ kind: 'started', name: 'vm1', domid: 3 });
+  });
+
+  it('forwards storage and network changes to onHostChanged (Host details re-reads)', async () => {
+    const client = fakeClient();
+    engine([client]);
+    const host = vi.fn();
+    open({ onHostChanged: host });
+    await settle();
+    client.emit('storage.changed', { pool: 'default' });
+    client.emit('network.changed', { name: 'iso0' });
+    expect(host).toHaveBeenCalledTimes(2);
   });
 
   it('subscribes to stats events too and forwards each stats.cpu sample', async () => {
@@ -93,7 +104,7 @@ describe('engine connection', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(states.at(-1)?.status).toBe('open');
     expect(opened).toHaveBeenCalledTimes(2);
-    expect(second.subscribed).toEqual([['domain.*', 'stats.*']]);
+    expect(second.subscribed).toEqual([['domain.*', 'stats.*', 'storage.changed', 'network.changed']]);
   });
 
   it('backs off 1, 2, 4, 8 s and then every 15 s while the engine cannot be reached', async () => {

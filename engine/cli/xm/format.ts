@@ -14,8 +14,8 @@ export interface ListRow {
   cpuTime: number;
 }
 
-const rpad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+export const rpad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+export const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 
 export function formatListHeader(): string {
   // '%-40s %5s %5s %5s %10s %9s'

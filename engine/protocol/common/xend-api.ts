@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { defineEvents, defineMethods, defineStreams } from './define.js';
 import { installMethods } from './xend-api-install.js';
+import { storageEvents, storageMethods } from './xend-api-storage.js';
+import { networkEvents, networkMethods } from './xend-api-network.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -86,6 +88,7 @@ export const domainConfigSchema = z.object({
       rate: z.string().optional(),
       type: z.enum(['ioemu', 'netfront', 'vif']).optional(),
       script: z.string().optional(),
+      hostfwd: z.string().optional(),
     }),
   ),
   vfb: z.array(
@@ -351,6 +354,8 @@ export const xendMethods = defineMethods({
     doc: 'Write guest memory as an ELF core (xm dump-core); pauses during the dump unless live.',
     errors: ['NoSuchDomain', 'InvalidState', 'InvalidPath'],
   },
+  ...storageMethods,
+  ...networkMethods,
 });
 
 export type XendMethods = typeof xendMethods;
@@ -358,7 +363,7 @@ export type XendMethods = typeof xendMethods;
 export const xendEvents = defineEvents({
   'domain.changed': {
     data: z.object({
-      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'defined', 'undefined']),
+      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'devices', 'defined', 'undefined']),
       name: z.string(),
       domid: z.number().int().optional(),
       detail: z.string().optional(),
@@ -375,6 +380,8 @@ export const xendEvents = defineEvents({
     }),
     doc: 'One CPU sample for every running domain, each tick (1 s): the manager list sparklines.',
   },
+  ...storageEvents,
+  ...networkEvents,
 });
 
 export type XendEvents = typeof xendEvents;

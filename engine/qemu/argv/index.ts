@@ -8,12 +8,15 @@ import { channelOptions } from './channels.js';
 import type { QemuContext, QemuOption } from './context.js';
 import { diskOptions, placeDisks, type DiskPlacement } from './disks.js';
 import { displayOptions } from './display.js';
+import { hotplugOptions } from './hotplug.js';
 import { clockOptions, identityOptions, machineOptions, memoryOptions, platformDeviceOptions } from './machine.js';
 import { nicOptions, placeNics, type NicPlacement } from './nics.js';
 
 export type { Accelerator, QemuContext, QemuOption } from './context.js';
 export type { DiskPlacement } from './disks.js';
 export type { NicPlacement } from './nics.js';
+export { HOTPLUG_PORTS, hotplugPortId } from './hotplug.js';
+export { NIC_MODELS, hostfwdRules, tapName } from './nics.js';
 
 export interface QemuPlan {
   options: QemuOption[];
@@ -37,6 +40,7 @@ export function planQemu(config: DomainConfig, ctx: QemuContext): QemuPlan {
     ...displayOptions(config, ctx),
     ...channelOptions(ctx),
     ...platformDeviceOptions(config),
+    ...hotplugOptions(),
   ];
   return { options, disks, nics };
 }

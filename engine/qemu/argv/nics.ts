@@ -2,12 +2,12 @@
 // virt-manager's default network); with `bridge=` it is a tap device that the lifecycle attaches
 // to the host bridge before the guest runs, as Xen's vif-bridge script did.
 
-import type { DomainConfig, VifSpec } from '../../config/index.js';
+import { parseHostfwd, type DomainConfig, type VifSpec } from '../../config/index.js';
 import { UnsupportedConfigError } from '../errors.js';
 import type { QemuContext, QemuOption } from './context.js';
 import { optList } from './escape.js';
 
-const NIC_MODELS: Record<string, string> = {
+export const NIC_MODELS: Readonly<Record<string, string>> = {
   virtio: 'virtio-net-pci',
   'virtio-net': 'virtio-net-pci',
   e1000: 'e1000',
@@ -52,7 +52,7 @@ export function nicOptions(placements: readonly NicPlacement[], bootIndex: Reado
     }
     const netdev = p.tap
       ? 'tap,' + optList([['id', p.netdev], ['ifname', p.tap], ['script', 'no'], ['downscript', 'no']], `vif ${p.index}`)
-      : 'user,' + optList([['id', p.netdev]], `vif ${p.index}`);
+      : 'user,' + optList([['id', p.netdev], ...hostfwdPairs(p.vif)], `vif ${p.index}`);
     options.push(['-netdev', netdev]);
     options.push([
       '-device',
@@ -71,8 +71,23 @@ export function nicOptions(placements: readonly NicPlacement[], bootIndex: Reado
   return options;
 }
 
+/** QEMU's `hostfwd=tcp:127.0.0.1:2222-:22` for each of the vif's port forwards. */
+export function hostfwdRules(vif: VifSpec): string[] {
+  const rules: string[] = [];
+  for (const rule of vif.hostfwd?.split(' ').filter(Boolean) ?? []) {
+    const r = parseHostfwd(rule);
+    if ('error' in r) throw new UnsupportedConfigError(r.error);
+    rules.push(`${r.proto}:${r.hostAddr}:${r.hostPort}-:${r.guestPort}`);
+  }
+  return rules;
+}
+
+function hostfwdPairs(vif: VifSpec): Array<[string, string]> {
+  return hostfwdRules(vif).map((rule) => ['hostfwd', rule]);
+}
+
 /** A Linux interface name (max 15 chars) that stays the same for this domain across restarts. */
-function tapName(domainName: string, index: number): string {
+export function tapName(domainName: string, index: number): string {
   const suffix = `.${index}`;
   const base = domainName.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 15 - 'vif'.length - suffix.length);
   return `vif${base}${suffix}`;

@@ -7,7 +7,7 @@
 //        └──token refused / no token──▶ unauthenticated (waits for a new token: start() again)
 //   stop() from anywhere ──▶ stopped
 //
-// On every (re)connection it subscribes to `domain.*` and `stats.*` and then calls onOpen, so the
+// On every (re)connection it subscribes to `domain.*`, `stats.*`, `storage.changed` and `network.changed` (Host details) and then calls onOpen, so the
 // stores re-read what they show; each `domain.changed` event goes to onDomainChanged, each
 // `stats.cpu` sample (the engine pushes one a second, nothing here polls) to onCpuStats. Calls
 // made while it is not open fail at once with NotConnectedError rather than waiting.
@@ -52,6 +52,8 @@ export interface ConnectionOptions {
   onDomainChanged?: (event: DomainChangedEvent) => void;
   /** Each `stats.cpu` sample (one a second while subscribed). */
   onCpuStats?: (sample: CpuStatsEvent) => void;
+  /** A storage pool or a network changed (Host details re-reads). */
+  onHostChanged?: () => void;
   /** Delay before retry number `attempt` (1, 2, …). */
   backoffMs?: (attempt: number) => number;
 }
@@ -61,7 +63,7 @@ export function defaultBackoffMs(attempt: number): number {
   return Math.min(15_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }
 
-const TOPICS = ['domain.*', 'stats.*'] as const;
+const TOPICS = ['domain.*', 'stats.*', 'storage.changed', 'network.changed'] as const;
 
 let clientFactory: ClientFactory = (endpoint) =>
   connectBrowserWebSocket(endpoint.url, endpoint.token, xendMethods, { events: xendEvents, streams: xendStreams });
@@ -142,6 +144,8 @@ export class EngineConnection {
       const current = client;
       client.on('domain.changed', (event) => this.#opts.onDomainChanged?.(event));
       client.on('stats.cpu', (sample) => this.#opts.onCpuStats?.(sample));
+      client.on('storage.changed', () => this.#opts.onHostChanged?.());
+      client.on('network.changed', () => this.#opts.onHostChanged?.());
       client.onClose((reason) => this.#onClientClosed(current, reason));
       await client.subscribe([...TOPICS]);
       if (generation !== this.#generation) {

@@ -1,23 +1,8 @@
 // Domains: one function per engine method, named object-then-verb, each taking one object whose
 // `conn` is the connection id. They reject with EngineError (plain-words message, engine code).
 
-import type { CallArgs, MethodName, ResultOf } from '../../../engine/protocol/browser/index.js';
-import type { XendMethods } from '../../../engine/protocol/common/xend-api.js';
-import { clientOf } from './connection.js';
-import { toEngineError } from './errors.js';
+import { engineCall as call } from './call.js';
 import type { DomainChanges, DomainConfigResult, DomainDeleteResult, DomainRow, DomainUpdateResult } from './types.js';
-
-async function call<K extends MethodName<XendMethods>>(
-  conn: string,
-  method: K,
-  ...args: CallArgs<XendMethods, K>
-): Promise<ResultOf<XendMethods, K>> {
-  try {
-    return await clientOf(conn).call(method, ...args);
-  } catch (err) {
-    throw toEngineError(err);
-  }
-}
 
 type Ref = string | number;
 

@@ -7,3 +7,4 @@ export * from './endpoint.js';
 export * from './install.js';
 export * from './errors.js';
 export type * from './types.js';
+export * from './host.js';

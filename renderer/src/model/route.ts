@@ -2,13 +2,17 @@
 //   ''  or '#/'                                   the manager
 //   '#/domain/<name>[/<tab>]'                     a domain of the local connection
 //   '#/connection/<id>/domain/<name>[/<tab>]'     a domain of another connection
+//   '#[/connection/<id>]/host[/<tab>]'            Host details (storage, networks) of a connection
 
 export const LOCAL_CONNECTION_ID = 'local';
 
 export type DomainTab = 'overview' | 'details' | 'config' | 'console' | 'serial';
 export const DOMAIN_TABS: readonly DomainTab[] = ['overview', 'details', 'config', 'console', 'serial'];
 
-export type Route = { view: 'manager' } | { view: 'domain'; conn: string; name: string; tab: DomainTab };
+export type HostTab = 'storage' | 'networks';
+export const HOST_TABS: readonly HostTab[] = ['storage', 'networks'];
+
+export type Route = { view: 'manager' } | { view: 'domain'; conn: string; name: string; tab: DomainTab } | { view: 'host'; conn: string; tab: HostTab };
 
 function isTab(value: string | undefined): value is DomainTab {
   return value !== undefined && (DOMAIN_TABS as readonly string[]).includes(value);
@@ -40,12 +44,18 @@ export function parseRoute(hash: string): Route {
     if (tab !== undefined && !isTab(tab)) return { view: 'manager' };
     return { view: 'domain', conn, name, tab: tab ?? 'overview' };
   }
+  if (rest[0] === 'host' && rest.length <= 2) {
+    const tab = rest[1] ?? 'storage';
+    if (!(HOST_TABS as readonly string[]).includes(tab)) return { view: 'manager' };
+    return { view: 'host', conn, tab: tab as HostTab };
+  }
   return { view: 'manager' };
 }
 
 export function formatRoute(route: Route): string {
   if (route.view === 'manager') return '#/';
   const prefix = route.conn === LOCAL_CONNECTION_ID ? '' : `/connection/${encodeURIComponent(route.conn)}`;
+  if (route.view === 'host') return `#${prefix}/host${route.tab === 'storage' ? '' : `/${route.tab}`}`;
   const tab = route.tab === 'overview' ? '' : `/${route.tab}`;
   return `#${prefix}/domain/${encodeURIComponent(route.name)}${tab}`;
 }

@@ -23,6 +23,7 @@ import { LOCAL_CONNECTION_ID } from '../model/route.js';
 import { loadSavedConnections, saveConnections } from '../model/saved-connections.js';
 import type { SavedConnection } from '../model/saved-connections.js';
 import { useDomainsStore } from './domains.js';
+import { useHostStore } from './host.js';
 import { useStatsStore } from './stats.js';
 
 export const LOCAL_CONNECTION_NAME = 'localhost (Dom0)';
@@ -104,6 +105,7 @@ export const useConnectionsStore = defineStore('connections', () => {
       },
       onDomainChanged: (event) => domains.domainChanged(id, event),
       onCpuStats: (sample) => stats.addSample(id, sample),
+      onHostChanged: () => useHostStore().changed(id),
     });
   }
 

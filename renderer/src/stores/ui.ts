@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia';
 import { readonly, ref } from 'vue';
 import { formatRoute, parseRoute } from '../model/route.js';
-import type { DomainTab, Route } from '../model/route.js';
+import type { DomainTab, HostTab, Route } from '../model/route.js';
 
 export const useUiStore = defineStore('ui', () => {
   const route = ref<Route>({ view: 'manager' });
@@ -44,9 +44,13 @@ export const useUiStore = defineStore('ui', () => {
     navigate({ view: 'domain', conn, name, tab });
   }
 
+  function openHost(conn: string, tab: HostTab = 'storage'): void {
+    navigate({ view: 'host', conn, tab });
+  }
+
   function showManager(): void {
     navigate({ view: 'manager' });
   }
 
-  return { route: readonly(route), setRoute, startRouting, stopRouting, navigate, openDomain, showManager };
+  return { route: readonly(route), setRoute, startRouting, stopRouting, navigate, openDomain, openHost, showManager };
 });
