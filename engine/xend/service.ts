@@ -14,6 +14,7 @@ import { DomainDefinitions, DomainError, randomXenMac, type DomainManager } from
 import { formatQemuOptions, planQemu, type Accelerator } from '../qemu/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
+import type { statsMethods } from '../protocol/common/xend-api-stats.js';
 import type { StreamOpeners } from '../protocol/node/server.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
 import { hostInfo, type HostInfo } from './host.js';
@@ -69,7 +70,8 @@ export class XendService {
     }
   }
 
-  handlers(): Handlers<XendMethods> {
+  /** Every method but the stats ones (engine/xend/stats-service.ts). */
+  handlers(): Handlers<Omit<XendMethods, keyof typeof statsMethods>> {
     const { manager, definitions } = this.#o;
     return {
       'host.info': () => this.host(),

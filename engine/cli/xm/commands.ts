@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { xendSocketPath } from '../../xend/daemon.js';
 import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
 import { attachConsole } from './console.js';
+import { TOP_COMMANDS } from './top.js';
 
 export type XendClient = ProtocolClient<typeof xendMethods, typeof xendEvents, typeof xendStreams, Duplex>;
 
@@ -408,6 +409,7 @@ export const COMMANDS: Command[] = [
       return 0;
     },
   },
+  ...TOP_COMMANDS,
 ];
 
 async function shutdownCommand(ctx: XmContext, args: string[], reboot: boolean): Promise<number> {

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { defineEvents, defineMethods, defineStreams } from './define.js';
+import { statsEvents, statsMethods } from './xend-api-stats.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -157,6 +158,7 @@ export const hostInfoSchema = z.object({
 });
 
 export const xendMethods = defineMethods({
+  ...statsMethods,
   'host.info': {
     params: z.void(),
     result: hostInfoSchema,
@@ -354,6 +356,7 @@ export const xendMethods = defineMethods({
 export type XendMethods = typeof xendMethods;
 
 export const xendEvents = defineEvents({
+  ...statsEvents,
   'domain.changed': {
     data: z.object({
       kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'defined', 'undefined']),
