@@ -16,7 +16,7 @@
 
 import './csp.js';
 import { ConnectError, connectBrowserWebSocket } from '../../../engine/protocol/browser/index.js';
-import type { BrowserStream, CloseReason, ProtocolClient } from '../../../engine/protocol/browser/index.js';
+import type { BrowserStream, CloseReason, EventDataOf, ProtocolClient } from '../../../engine/protocol/browser/index.js';
 import { xendEvents, xendMethods, xendStreams } from '../../../engine/protocol/common/xend-api.js';
 import type { XendEvents, XendMethods, XendStreams } from '../../../engine/protocol/common/xend-api.js';
 import { MissingTokenError } from './endpoint.js';
@@ -52,6 +52,8 @@ export interface ConnectionOptions {
   onDomainChanged?: (event: DomainChangedEvent) => void;
   /** Each `stats.cpu` sample (one a second while subscribed). */
   onCpuStats?: (sample: CpuStatsEvent) => void;
+  /** Each `stats.sample` tick: every figure of Domain-0 and the running domains. */
+  onStatsSample?: (tick: EventDataOf<XendEvents, 'stats.sample'>) => void;
   /** Delay before retry number `attempt` (1, 2, …). */
   backoffMs?: (attempt: number) => number;
 }
@@ -142,6 +144,7 @@ export class EngineConnection {
       const current = client;
       client.on('domain.changed', (event) => this.#opts.onDomainChanged?.(event));
       client.on('stats.cpu', (sample) => this.#opts.onCpuStats?.(sample));
+      client.on('stats.sample', (tick) => this.#opts.onStatsSample?.(tick));
       client.onClose((reason) => this.#onClientClosed(current, reason));
       await client.subscribe([...TOPICS]);
       if (generation !== this.#generation) {

@@ -40,3 +40,27 @@ export function errorText(err: unknown): string {
 export function formatPercent(percent: number): string {
   return Number.isFinite(percent) ? `${Math.round(percent)} %` : '—';
 }
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Bytes per second: "0 B/s", "12.3 KiB/s", "4.0 MiB/s". */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  if (bytesPerSecond === null || bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond)) return '—';
+  let v = Math.max(0, bytesPerSecond);
+  let unit = 0;
+  while (v >= 1024 && unit < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? Math.round(v) : v.toFixed(1)} ${BYTE_UNITS[unit]}/s`;
+}
+
+/** A percentage with one decimal, for chart read-outs: "12.5 %". */
+export function formatPercent1(percent: number | null | undefined): string {
+  return percent === null || percent === undefined || !Number.isFinite(percent) ? '—' : `${percent.toFixed(1)} %`;
+}
+
+/** MiB with the unit: "128 MiB". */
+export function formatMiBUnit(mib: number | null | undefined): string {
+  return mib === null || mib === undefined || !Number.isFinite(mib) ? '—' : `${Math.round(mib)} MiB`;
+}

@@ -23,6 +23,7 @@ import { LOCAL_CONNECTION_ID } from '../model/route.js';
 import { loadSavedConnections, saveConnections } from '../model/saved-connections.js';
 import type { SavedConnection } from '../model/saved-connections.js';
 import { useDomainsStore } from './domains.js';
+import { usePerfStore } from './perf.js';
 import { useStatsStore } from './stats.js';
 
 export const LOCAL_CONNECTION_NAME = 'localhost (Dom0)';
@@ -100,10 +101,12 @@ export const useConnectionsStore = defineStore('connections', () => {
       onOpen: () => {
         // Samples resume after a gap (maybe from a restarted engine): start the lines again.
         stats.forgetConnection(id);
+        usePerfStore().reopened(id);
         void domains.refresh(id);
       },
       onDomainChanged: (event) => domains.domainChanged(id, event),
       onCpuStats: (sample) => stats.addSample(id, sample),
+      onStatsSample: (tick) => usePerfStore().addTick(id, tick),
     });
   }
 
@@ -168,6 +171,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     removeConnection(id);
     useDomainsStore().forgetConnection(id);
     useStatsStore().forgetConnection(id);
+    usePerfStore().forgetConnection(id);
   }
 
   function retryNow(id: string): void {
