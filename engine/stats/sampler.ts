@@ -1,10 +1,11 @@
 // One sampling tick for all domains (never a timer per domain). Per domain and tick: one read of
-// /proc/<pid>/stat and one per vCPU thread, the tap counters in /sys, and at most three QMP
+// /proc/<pid>/stat, one of schedstat per vCPU thread, the tap counters in /sys, and at most three QMP
 // queries issued together (query-blockstats, query-balloon, the balloon's guest-stats), all
 // domains concurrently. Nothing spawns a process, so the cost per domain stays flat.
 //
 // CPU figures are virt-manager's: host % = Δ(process CPU time) / Δt / host CPUs; guest % =
-// Δ(vCPU threads' CPU time) / Δt / vCPUs. Rates are deltas of cumulative counters over Δt.
+// Δ(vCPU threads' CPU time) / Δt / vCPUs, from schedstat (ns precision), which also gives the time
+// the vCPUs waited for a host CPU (steal). Rates are deltas of cumulative counters over Δt.
 
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -57,7 +58,9 @@ export interface StatsTick {
 interface Counters {
   at: number;
   procCpu: number;
+  /** Per vCPU thread, seconds on a CPU and seconds waiting for one (schedstat). */
   vcpuTimes: number[];
+  vcpuWaits: number[];
   disk?: { rd: number; wr: number; rdOps: number; wrOps: number };
   net?: { rx: number; tx: number };
 }
@@ -154,11 +157,13 @@ export class StatsSampler {
       settings.memory ? this.#guestStats(t, tracked, settings) : undefined,
     ]);
     const procCpu = readProcStat(t.pid)?.cpuSeconds ?? tracked.last?.procCpu ?? 0;
-    const vcpuTimes = t.vcpuThreads.map((tid, i) => readProcStat(t.pid, tid)?.cpuSeconds ?? tracked.last?.vcpuTimes[i] ?? 0);
+    const sched = t.vcpuThreads.map((tid, i) => readSchedstat(t.pid, tid) ?? { run: tracked.last?.vcpuTimes[i] ?? 0, wait: tracked.last?.vcpuWaits[i] ?? 0 });
+    const vcpuTimes = sched.map((x) => x.run);
+    const vcpuWaits = sched.map((x) => x.wait);
     const disk = block ? sumBlock(block) : undefined;
     const net = settings.network ? this.#readTaps(t.taps) : undefined;
     const prev = tracked.last;
-    tracked.last = { at: now, procCpu, vcpuTimes, disk, net };
+    tracked.last = { at: now, procCpu, vcpuTimes, vcpuWaits, disk, net };
     const dt = prev ? (now - prev.at) / 1000 : 0;
     const rate = (cur: number | undefined, old: number | undefined): number | null =>
       cur === undefined ? null : old === undefined || dt <= 0 ? 0 : Math.max(0, Math.round((cur - old) / dt));
@@ -166,9 +171,11 @@ export class StatsSampler {
     const vcpuCpu = vcpuTimes.map((v, i) => pct(v - (prev?.vcpuTimes[i] ?? v), 1));
     // Threads unknown (not yet queried): the process time stands in for the vCPUs'.
     const guestDelta = vcpuTimes.length ? vcpuTimes.reduce((a, v, i) => a + v - (prev?.vcpuTimes[i] ?? v), 0) : procCpu - (prev?.procCpu ?? procCpu);
+    const waitDelta = vcpuWaits.reduce((a, v, i) => a + v - (prev?.vcpuWaits[i] ?? v), 0);
     return {
       time: now,
       cpu: pct(guestDelta, Math.max(1, vcpuTimes.length || t.vcpus)),
+      steal: pct(waitDelta, Math.max(1, vcpuTimes.length || t.vcpus)),
       hostCpu: pct(procCpu - (prev?.procCpu ?? procCpu), hostCpus),
       cpuTime: round1(procCpu),
       vcpuCpu,
@@ -226,6 +233,18 @@ export class StatsSampler {
       }
     }
     return measured ? { rx, tx } : undefined;
+  }
+}
+
+/** /proc/<pid>/task/<tid>/schedstat: seconds on a CPU, seconds waiting on a run queue (ns precision). */
+function readSchedstat(pid: number, tid: number): { run: number; wait: number } | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+    const r = Number(run) / 1e9;
+    const w = Number(wait) / 1e9;
+    return Number.isFinite(r) && Number.isFinite(w) ? { run: r, wait: w } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

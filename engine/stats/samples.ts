@@ -12,6 +12,11 @@ export interface DomainPoint {
   hostCpu: number;
   /** Cumulative CPU seconds of the QEMU process (xm list's Time(s)). */
   cpuTime: number;
+  /**
+   * Steal %: the time its vCPUs were ready to run but waited for a host CPU (the guest's `st` in
+   * top), per vCPU as `cpu`. A busy guest on a busy host shows cpu + steal near 100.
+   */
+  steal: number;
   /** Per-vCPU guest CPU %, in vCPU order. */
   vcpuCpu: number[];
   /** MiB: the balloon's actual size, and what the guest says it uses (null unless it reports). */

@@ -37,7 +37,7 @@ async function waitForSamples(what: string, check: (s: readonly DomainTickData[]
   const deadline = Date.now() + timeoutMs;
   while (!check(samples)) {
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`${what}: not within ${timeoutMs} ms; last samples: ${JSON.stringify(samples.slice(-5).map((s) => ({ cpu: s.cpu, wr: s.diskWrTotal })))}`);
+    if (left <= 0) throw new Error(`${what}: not within ${timeoutMs} ms; last samples: ${JSON.stringify(samples.slice(-5).map((s) => ({ cpu: s.cpu, steal: s.steal, wr: s.diskWrTotal })))}`);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, left);
       waiters.push(() => {
@@ -96,21 +96,27 @@ afterAll(async () => {
 });
 
 describe('stats sampling of a real guest', () => {
+  // The guest's vCPU is busy all the time with the burner: it runs (cpu) or, on a host whose CPUs
+  // other processes also want (CI machines, other engineers' guests), waits to run (steal), as
+  // `top` in the guest shows us + st. Running alone it would be cpu ≈ 100.
+  const busy = (x: DomainTickData) => x.cpu + x.steal >= 85 && x.cpu >= 25;
+  const quiet = (x: DomainTickData) => x.cpu < 15 && x.cpu + x.steal < 25;
+
   test('a CPU burner shows guest CPU near 100% within a few samples, and near 0% once it stops', async () => {
     // Settle first: the idle guest's figure is low before the burner starts.
-    await waitForSamples('idle guest', (s) => s.length >= 2 && s.at(-1)!.cpu < 30);
+    await waitForSamples('idle guest', (s) => s.length >= 2 && quiet(s.at(-1)!));
     const pid = (await serial.run('while :; do :; done & echo BURNER=$!')).match(/BURNER=(\d+)/)?.[1];
     expect(pid).toBeDefined();
     const start = samples.length;
-    // Three samples in a row near full use of its one vCPU, within 15 samples of starting.
-    await waitForSamples('burner visible', (s) => s.slice(start).some((_, i, a) => i >= 2 && a.slice(i - 2, i + 1).every((x) => x.cpu >= 85)), 60_000);
+    // Three samples in a row with its one vCPU busy, within 15 samples of starting.
+    await waitForSamples('burner visible', (s) => s.slice(start).some((_, i, a) => i >= 2 && a.slice(i - 2, i + 1).every(busy)), 60_000);
     expect(samples.length - start).toBeLessThanOrEqual(15);
     const hot = samples.at(-1)!;
-    expect(hot.vcpuCpu[0]).toBeGreaterThanOrEqual(80);
+    expect(hot.vcpuCpu[0]).toBe(hot.cpu);
     expect(hot.hostCpu).toBeGreaterThan(0);
     await serial.run(`kill ${pid}`);
     const stop = samples.length;
-    await waitForSamples('burner stopped', (s) => s.slice(stop).some((_, i, a) => i >= 1 && a[i - 1]!.cpu < 15 && a[i]!.cpu < 15), 60_000);
+    await waitForSamples('burner stopped', (s) => s.slice(stop).some((_, i, a) => i >= 1 && quiet(a[i - 1]!) && quiet(a[i]!)), 60_000);
   });
 
   test('a dd to the virtio disk shows as written bytes and requests', async () => {
@@ -142,7 +148,7 @@ describe('stats sampling of a real guest', () => {
       expect(history.domains.map((d) => d.name)).toEqual(['perf']);
       const points = history.domains[0]!.points;
       expect(points.length).toBeGreaterThanOrEqual(samples.length - 2);
-      expect(points.some((p) => p.cpu >= 85)).toBe(true);
+      expect(points.some((p) => p.cpu + p.steal >= 85 && p.cpu >= 25)).toBe(true);
       expect(history.host.length).toBeGreaterThan(5);
       expect(history.host.at(-1)!.memTotal).toBeGreaterThan(0);
       const decimated = await late.call('stats.history', { domains: ['perf'], seconds: 3600, maxPoints: 5, host: false });

@@ -3,7 +3,7 @@ import { formatTopFrame, frameOf, TOP_COLUMNS, type TopTick } from '../../engine
 
 const host = { time: 0, cpu: 10, cpuTime: 1000, memTotal: 1024, memUsed: 256, load: [0, 0, 0] as [number, number, number] };
 const dom = {
-  time: 0, cpu: 50, hostCpu: 25, cpuTime: 10, vcpuCpu: [50], memActual: 128, memUsed: 40,
+  time: 0, cpu: 50, hostCpu: 25, cpuTime: 10, steal: 0, vcpuCpu: [50], memActual: 128, memUsed: 40,
   diskRd: 0, diskWr: 0, diskRdOps: 0, diskWrOps: 0, diskRdTotal: 1024, diskWrTotal: 4096, diskRdOpsTotal: 2, diskWrOpsTotal: 8,
   netRx: null, netTx: null, netRxTotal: null, netTxTotal: null,
   domid: 3, name: 'web', status: 'paused', vcpus: 1, memory: 128, maxmem: 256, nets: 1, vbds: 1,

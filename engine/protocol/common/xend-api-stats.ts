@@ -15,6 +15,8 @@ export const domainPointSchema = z.object({
   /** Host CPU %, of all host CPUs. */
   hostCpu: z.number(),
   cpuTime: z.number(),
+  /** % of its vCPUs' time spent ready to run but waiting for a host CPU. */
+  steal: z.number(),
   vcpuCpu: z.array(z.number()),
   /** MiB; null = not measurable. */
   memActual: rate,

@@ -5,8 +5,8 @@
 // starts (so a reloaded page shows the past too) and extended by the ticks that follow.
 //
 // The series are plain arrays outside Vue's reactivity (200 domains × 3600 points would be costly
-// to proxy); `version` changes on every tick and history load, and the getters read it, so
-// computed values that use them follow.
+// to proxy); `version` changes on every tick and history load, and the getters read it and return
+// new arrays, so computed values that use them follow.
 
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -70,12 +70,13 @@ export const usePerfStore = defineStore('perf', () => {
 
   function pointsOf(conn: string, name: string): readonly DomainPointData[] {
     void version.value;
-    return conns.get(conn)?.series.get(name)?.points ?? NO_POINTS;
+    // A new array each version: computeds compare by identity, and the series grows in place.
+    return conns.get(conn)?.series.get(name)?.points.slice() ?? NO_POINTS;
   }
 
   function hostPoints(conn: string): readonly HostPointData[] {
     void version.value;
-    return conns.get(conn)?.host ?? [];
+    return conns.get(conn)?.host.slice() ?? [];
   }
 
   function domainNames(conn: string): string[] {
