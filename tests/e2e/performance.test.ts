@@ -3,6 +3,7 @@
 // pixels) rises when a CPU burner starts in the guest, the history is still there after a page
 // reload, and network I/O of a user-mode NIC says it is not measurable.
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -69,5 +70,45 @@ describe('Performance tab', () => {
     await page.getByRole('radio', { name: '10 min' }).check();
     await expect.poll(async () => (await chartData('data-points'))['Guest CPU'] ?? 0, { timeout: 30_000 }).toBeGreaterThanOrEqual(10);
     expect((await chartData('data-max'))['Guest CPU']).toBeGreaterThanOrEqual(25);
+  });
+});
+
+describe('manager graph columns, Host overview and preferences', () => {
+  test('View adds a Memory usage column with a sparkline per running domain; network says not measurable', async () => {
+    await page.getByRole('button', { name: 'Back to Manager' }).click();
+    await page.getByRole('button', { name: 'View' }).click();
+    await page.getByRole('menuitemcheckbox', { name: 'Graph: Memory usage' }).click();
+    await page.getByRole('button', { name: 'View' }).click();
+    await page.getByRole('menuitemcheckbox', { name: 'Graph: Network I/O' }).click();
+    await expect.poll(() => page.getByRole('columnheader', { name: 'Memory usage' }).count()).toBe(1);
+    const mem = page.getByRole('img', { name: /^Memory usage of perf-e2e:/ });
+    await expect.poll(async () => ((await mem.getAttribute('data-samples')) ?? '').split(',').filter(Boolean).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    expect(await page.getByRole('img', { name: /^Memory usage of Domain-0:/ }).count()).toBe(1);
+    await expect.poll(() => page.getByRole('row', { name: 'perf-e2e', exact: true }).textContent()).toContain('not measurable');
+    // The choice is remembered.
+    await page.reload();
+    await expect.poll(() => page.getByRole('columnheader', { name: 'Memory usage' }).count(), { timeout: 30_000 }).toBe(1);
+  });
+
+  test("the Host overview shows Domain-0's CPU and memory and the domains stacked", async () => {
+    await page.getByRole('button', { name: 'View' }).click();
+    await page.getByRole('menuitemcheckbox', { name: 'Host overview' }).click();
+    const stacked = page.locator('figure[data-chart="Domains\' host CPU usage (stacked)"]');
+    await expect.poll(async () => JSON.parse((await stacked.getAttribute('data-points')) ?? '{}')['perf-e2e'] ?? 0, { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
+    const mem = page.locator('figure[data-chart="Domain-0 memory usage"]');
+    await expect.poll(async () => JSON.parse((await mem.getAttribute('data-latest')) ?? '{}')['Used'] ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
+    await saveScreenshot(page, 'host-overview');
+  });
+
+  test('Performance preferences change the engine\'s interval', async () => {
+    await page.getByRole('button', { name: 'View' }).click();
+    await page.getByRole('menuitem', { name: 'Performance preferences…' }).click();
+    const field = page.getByLabel('Update interval (seconds)');
+    await expect.poll(() => field.inputValue()).toBe('1');
+    await field.fill('2');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    const saved = JSON.parse(readFileSync(join(engine.home, 'config/stats.json'), 'utf8')) as { interval: number };
+    expect(saved.interval).toBe(2);
   });
 });

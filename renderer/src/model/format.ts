@@ -64,3 +64,22 @@ export function formatPercent1(percent: number | null | undefined): string {
 export function formatMiBUnit(mib: number | null | undefined): string {
   return mib === null || mib === undefined || !Number.isFinite(mib) ? '—' : `${Math.round(mib)} MiB`;
 }
+
+/** A rate for a narrow cell: "0 B/s", "12 K/s", "3.4 M/s". */
+export function formatRateShort(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond)) return '—';
+  const units = ['B/s', 'K/s', 'M/s', 'G/s'];
+  let v = Math.max(0, bytesPerSecond);
+  let unit = 0;
+  while (v >= 1024 && unit < units.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  return `${v < 10 && unit > 0 ? v.toFixed(1) : Math.round(v)} ${units[unit]}`;
+}
+
+/** MiB for a narrow cell: "31 M", "3221 M", "23.6 G". */
+export function formatMiBShort(mib: number): string {
+  if (!Number.isFinite(mib)) return '—';
+  return mib < 10_000 ? `${Math.round(mib)} M` : `${(mib / 1024).toFixed(1)} G`;
+}
