@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as pty from 'node-pty';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { resolvePaths, type Dom0Paths } from '../../engine/common/paths.js';
@@ -193,6 +194,30 @@ describe('xm top and xm list --long', () => {
       expect(Number(perf['VBD_WR'])).toBeGreaterThan(0);
       expect(Number(perf['VBD_WSECT'])).toBeGreaterThanOrEqual(8192);
       expect(Number(perf['CPU(sec)'])).toBeGreaterThan(0);
+    }
+  });
+
+  test('xm top in a terminal draws full-screen frames until q', async () => {
+    const term = pty.spawn(process.execPath, [XM, 'top', '-d', '1'], { env: { ...process.env, DOM0_HOME: home } as Record<string, string>, cols: 200, rows: 40, cwd: home });
+    let output = '';
+    term.onData((d) => (output += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      const deadline = Date.now() + 30_000;
+      // Two frames, each drawn from the top of a cleared screen on the alternate screen.
+      const frameStart = '\x1b[H\x1b[2Jxentop - ';
+      while (output.split(frameStart).length - 1 < 2) {
+        if (Date.now() > deadline) throw new Error(`xm top drew no two frames; got ${JSON.stringify(output.slice(-800))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(output).toContain('\x1b[?1049h');
+      expect(output).toMatch(/ {6}NAME {2}STATE {3}CPU\(sec\) CPU\(%\)/);
+      expect(output).toMatch(/ {6}perf -----r/);
+      term.write('q');
+      expect(await exited).toBe(0);
+      expect(output).toContain('\x1b[?1049l');
+    } finally {
+      term.kill();
     }
   });
 
