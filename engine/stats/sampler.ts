@@ -9,26 +9,14 @@
 
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import type { MonitorTarget } from '../domains/index.js';
 import { readProcStat } from '../qemu/index.js';
 import { History } from './history.js';
 import { clampPercent, HostSampler, round1 } from './host.js';
 import type { DomainPoint, HostPoint, StatsSettings } from './samples.js';
 
-/** A running domain as the sampler sees it (DomainManager.monitorTargets()). */
-export interface StatsTarget {
-  domid: number;
-  name: string;
-  pid: number;
-  status: string;
-  vcpus: number;
-  vcpuThreads: readonly number[];
-  memory: number;
-  maxmem: number;
-  disks: number;
-  /** Host tap per NIC; null for a user-mode NIC (not measurable). */
-  taps: ReadonlyArray<string | null>;
-  query<T = unknown>(command: string, args?: object): Promise<T>;
-}
+/** A running domain as the sampler sees it: what DomainManager.monitorTargets() returns. */
+export type StatsTarget = MonitorTarget;
 
 export interface StatsSource {
   monitorTargets(): StatsTarget[];
