@@ -62,6 +62,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   let listener: UnixListener | undefined;
   let web: WebMode | undefined;
   let xenstore: XenstoreClient | undefined;
+  let stats: StatsCollector | undefined;
   try {
     const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
     for (const w of warnings) logger.log('WARNING', 'settings', w);
@@ -93,7 +94,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       engineVersion: ENGINE_VERSION,
     });
     // One stats tick for all domains; `stats.cpu` (CPU only) is kept for clients that only draw sparklines.
-    const stats = new StatsCollector({
+    stats = new StatsCollector({
       source: manager,
       settingsPath: join(paths.configDir, 'stats.json'),
       onTick: (tick) => {
@@ -147,7 +148,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       async stop() {
         if (stopped) return;
         stopped = true;
-        stats.stop();
+        stats?.stop();
         await web?.close();
         await listener?.close();
         server.closeAll();
@@ -159,6 +160,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     };
   } catch (err) {
     logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
+    stats?.stop();
     await web?.close();
     await listener?.close();
     await xenstore?.close();
