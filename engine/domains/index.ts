@@ -1,6 +1,6 @@
 // Domain lifecycle: the public API of engine/domains.
 export { DomainManager, RESTART_GUARD_MS } from './manager.js';
-export type { CreateOptions, DomainEvent, DomainInfo, DomainManagerOptions, LiveDomain, ShutdownOptions, ShutdownReason, VcpuInfo } from './manager.js';
+export type { CreateOptions, DomainEvent, DomainInfo, DomainManagerOptions, LiveDomain, MonitorTarget, ShutdownOptions, ShutdownReason, VcpuInfo } from './manager.js';
 export { DomainError } from './errors.js';
 export type { DomainErrorCode } from './errors.js';
 export { ALLOWED_IN, isAllowed, stateLetters } from './operations.js';

@@ -126,6 +126,22 @@ export interface ShutdownOptions {
   timeoutMs?: number;
 }
 
+/** A running domain as the stats sampler sees it (see monitorTargets). */
+export interface MonitorTarget {
+  domid: number;
+  name: string;
+  pid: number;
+  status: DomainStatus;
+  vcpus: number;
+  vcpuThreads: readonly number[];
+  /** MiB: the balloon target and the ceiling. */
+  memory: number;
+  maxmem: number;
+  disks: number;
+  taps: Array<string | null>;
+  query<T = unknown>(command: string, args?: object): Promise<T>;
+}
+
 /** `<runtime>/domains/<name>/domain.json`. */
 interface RuntimeRecord {
   domid: number;
@@ -193,6 +209,27 @@ export class DomainManager {
 
   list(): DomainInfo[] {
     return [...this.#domains.values()].map((d) => this.#info(d)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * What the stats sampler reads of each domain whose QEMU runs: its process and vCPU threads (for
+   * /proc), a QMP query function (monitor queries only), and its NICs' host taps (null for a
+   * user-mode NIC, which has no host-side counters).
+   */
+  monitorTargets(): MonitorTarget[] {
+    return [...this.#domains.values()].map((d) => ({
+      domid: d.domid,
+      name: d.name,
+      pid: d.pid,
+      status: d.status,
+      vcpus: d.config.vcpus,
+      vcpuThreads: d.vcpuThreads,
+      memory: d.config.memory,
+      maxmem: d.config.maxmem ?? d.config.memory,
+      disks: d.config.disk.length,
+      taps: d.config.vif.map((vif, i) => (vif.bridge ? (vif.vifname ?? plannedTap(d, i)) : null)),
+      query: <T>(command: string, args?: object) => d.qmp.execute<T>(command, args, { timeoutMs: 5000 }),
+    }));
   }
 
   /** Look a domain up by name or numeric id, as xm does. */
@@ -871,6 +908,12 @@ export class DomainManager {
   #log(level: 'info' | 'warn' | 'error', message: string): void {
     this.#opts.log?.(level, message);
   }
+}
+
+/** The host tap the QEMU plan gave a bridged vif (the plan owns the naming rule). */
+function plannedTap(d: Domain, index: number): string | null {
+  const plan = planQemu(d.config, { accel: d.accel, runtimeDir: d.runtimeDir, uuid: d.uuid, macFor: (i) => d.macs[i] ?? '00:16:3e:00:00:00' });
+  return plan.nics[index]?.tap ?? null;
 }
 
 function actionFor(config: DomainConfig, reason: ShutdownReason): LifecycleAction {

@@ -12,7 +12,8 @@ import { chooseAccelerator, findQemuSystem } from '../qemu/index.js';
 import { ProtocolServer } from '../protocol/node/server.js';
 import { listenUnix, type UnixListener } from '../protocol/node/unix-server.js';
 import { xendEvents, xendMethods, xendStreams } from '../protocol/common/xend-api.js';
-import { CpuSampler } from '../stats/index.js';
+import { StatsCollector } from '../stats/index.js';
+import { statsHandlers } from './stats-service.js';
 import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
@@ -65,6 +66,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   let listener: UnixListener | undefined;
   let web: WebMode | undefined;
   let xenstore: XenstoreClient | undefined;
+  let stats: StatsCollector | undefined;
   try {
     const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
     for (const w of warnings) logger.log('WARNING', 'settings', w);
@@ -96,6 +98,16 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       accelReason: accel.reason,
       engineVersion: ENGINE_VERSION,
     });
+    // One stats tick for all domains; `stats.cpu` (CPU only) is kept for clients that only draw sparklines.
+    stats = new StatsCollector({
+      source: manager,
+      settingsPath: join(paths.configDir, 'stats.json'),
+      onTick: (tick) => {
+        server.broadcast('stats.sample', tick);
+        server.broadcast('stats.cpu', { time: tick.time, host: tick.host.cpu, domains: tick.domains.map((d) => ({ domid: d.domid, name: d.name, cpu: d.cpu })) });
+      },
+      onError: (err) => logger.log('WARNING', 'stats', `sampling failed: ${err.message}`),
+    });
     // Storage and network handlers broadcast through the server made just below.
     let broadcast: ProtocolServer<typeof xendMethods, typeof xendEvents, typeof xendStreams>['broadcast'] = () => 0;
     const notifyDefined = (name: string) => definitionChanges.emit('change', { kind: 'defined', name });
@@ -118,6 +130,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       methods: xendMethods,
       handlers: {
         ...service.handlers(),
+        ...statsHandlers(stats),
         ...storage.handlers(),
         ...network.handlers(),
         ...installHandlers({ manager, definitions, paths, browseFolders: settings.browseFolders, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
@@ -136,10 +149,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       const detail = 'detail' in e ? e.detail : 'reason' in e ? `${e.reason}: ${e.action}` : 'why' in e ? e.why : 'previousName' in e ? `was ${e.previousName}` : 'path' in e ? e.path : undefined;
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
     });
-    // One tick for all domains; a sample costs one /proc read per domain.
-    const sampler = new CpuSampler(manager);
-    const tick = setInterval(() => server.broadcast('stats.cpu', sampler.sample()), 1000);
-    tick.unref();
+    stats.start();
     const socketPath = xendSocketPath(paths);
     listener = await listenUnix(socketPath, server);
     logger.log('INFO', 'xend', `listening on ${socketPath}`);
@@ -168,7 +178,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       async stop() {
         if (stopped) return;
         stopped = true;
-        clearInterval(tick);
+        stats?.stop();
         await web?.close();
         await listener?.close();
         server.closeAll();
@@ -180,6 +190,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     };
   } catch (err) {
     logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
+    stats?.stop();
     await web?.close();
     await listener?.close();
     await xenstore?.close();

@@ -13,6 +13,7 @@ import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow,
 import { attachConsole } from './console.js';
 import { STORAGE_COMMANDS } from './storage.js';
 import { NETWORK_COMMANDS } from './network.js';
+import { TOP_COMMANDS } from './top.js';
 
 export type XendClient = ProtocolClient<typeof xendMethods, typeof xendEvents, typeof xendStreams, Duplex>;
 
@@ -412,6 +413,7 @@ export const COMMANDS: Command[] = [
   },
   ...STORAGE_COMMANDS,
   ...NETWORK_COMMANDS,
+  ...TOP_COMMANDS,
 ];
 
 async function shutdownCommand(ctx: XmContext, args: string[], reboot: boolean): Promise<number> {

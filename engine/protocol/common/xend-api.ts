@@ -7,6 +7,7 @@ import { defineEvents, defineMethods, defineStreams } from './define.js';
 import { installMethods } from './xend-api-install.js';
 import { storageEvents, storageMethods } from './xend-api-storage.js';
 import { networkEvents, networkMethods } from './xend-api-network.js';
+import { statsEvents, statsMethods } from './xend-api-stats.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -162,6 +163,7 @@ export const hostInfoSchema = z.object({
 
 export const xendMethods = defineMethods({
   ...installMethods,
+  ...statsMethods,
   'host.info': {
     params: z.void(),
     result: hostInfoSchema,
@@ -361,6 +363,7 @@ export const xendMethods = defineMethods({
 export type XendMethods = typeof xendMethods;
 
 export const xendEvents = defineEvents({
+  ...statsEvents,
   'domain.changed': {
     data: z.object({
       kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'devices', 'defined', 'undefined']),

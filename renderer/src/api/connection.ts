@@ -16,7 +16,7 @@
 
 import './csp.js';
 import { ConnectError, connectBrowserWebSocket } from '../../../engine/protocol/browser/index.js';
-import type { BrowserStream, CloseReason, ProtocolClient } from '../../../engine/protocol/browser/index.js';
+import type { BrowserStream, CloseReason, EventDataOf, ProtocolClient } from '../../../engine/protocol/browser/index.js';
 import { xendEvents, xendMethods, xendStreams } from '../../../engine/protocol/common/xend-api.js';
 import type { XendEvents, XendMethods, XendStreams } from '../../../engine/protocol/common/xend-api.js';
 import { MissingTokenError } from './endpoint.js';
@@ -54,6 +54,8 @@ export interface ConnectionOptions {
   onCpuStats?: (sample: CpuStatsEvent) => void;
   /** A storage pool or a network changed (Host details re-reads). */
   onHostChanged?: () => void;
+  /** Each `stats.sample` tick: every figure of Domain-0 and the running domains. */
+  onStatsSample?: (tick: EventDataOf<XendEvents, 'stats.sample'>) => void;
   /** Delay before retry number `attempt` (1, 2, …). */
   backoffMs?: (attempt: number) => number;
 }
@@ -146,6 +148,7 @@ export class EngineConnection {
       client.on('stats.cpu', (sample) => this.#opts.onCpuStats?.(sample));
       client.on('storage.changed', () => this.#opts.onHostChanged?.());
       client.on('network.changed', () => this.#opts.onHostChanged?.());
+      client.on('stats.sample', (tick) => this.#opts.onStatsSample?.(tick));
       client.onClose((reason) => this.#onClientClosed(current, reason));
       await client.subscribe([...TOPICS]);
       if (generation !== this.#generation) {

@@ -6,5 +6,6 @@ export * from './domains.js';
 export * from './endpoint.js';
 export * from './install.js';
 export * from './errors.js';
+export * from './stats.js';
 export type * from './types.js';
 export * from './host.js';

@@ -40,3 +40,46 @@ export function errorText(err: unknown): string {
 export function formatPercent(percent: number): string {
   return Number.isFinite(percent) ? `${Math.round(percent)} %` : '—';
 }
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Bytes per second: "0 B/s", "12.3 KiB/s", "4.0 MiB/s". */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  if (bytesPerSecond === null || bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond)) return '—';
+  let v = Math.max(0, bytesPerSecond);
+  let unit = 0;
+  while (v >= 1024 && unit < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? Math.round(v) : v.toFixed(1)} ${BYTE_UNITS[unit]}/s`;
+}
+
+/** A percentage with one decimal, for chart read-outs: "12.5 %". */
+export function formatPercent1(percent: number | null | undefined): string {
+  return percent === null || percent === undefined || !Number.isFinite(percent) ? '—' : `${percent.toFixed(1)} %`;
+}
+
+/** MiB with the unit: "128 MiB". */
+export function formatMiBUnit(mib: number | null | undefined): string {
+  return mib === null || mib === undefined || !Number.isFinite(mib) ? '—' : `${Math.round(mib)} MiB`;
+}
+
+/** A rate for a narrow cell: "0 B/s", "12 K/s", "3.4 M/s". */
+export function formatRateShort(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond)) return '—';
+  const units = ['B/s', 'K/s', 'M/s', 'G/s'];
+  let v = Math.max(0, bytesPerSecond);
+  let unit = 0;
+  while (v >= 1024 && unit < units.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  return `${v < 10 && unit > 0 ? v.toFixed(1) : Math.round(v)} ${units[unit]}`;
+}
+
+/** MiB for a narrow cell: "31 M", "3221 M", "23.6 G". */
+export function formatMiBShort(mib: number): string {
+  if (!Number.isFinite(mib)) return '—';
+  return mib < 10_000 ? `${Math.round(mib)} M` : `${(mib / 1024).toFixed(1)} G`;
+}

@@ -24,6 +24,7 @@ import { loadSavedConnections, saveConnections } from '../model/saved-connection
 import type { SavedConnection } from '../model/saved-connections.js';
 import { useDomainsStore } from './domains.js';
 import { useHostStore } from './host.js';
+import { usePerfStore } from './perf.js';
 import { useStatsStore } from './stats.js';
 
 export const LOCAL_CONNECTION_NAME = 'localhost (Dom0)';
@@ -101,11 +102,13 @@ export const useConnectionsStore = defineStore('connections', () => {
       onOpen: () => {
         // Samples resume after a gap (maybe from a restarted engine): start the lines again.
         stats.forgetConnection(id);
+        usePerfStore().reopened(id);
         void domains.refresh(id);
       },
       onDomainChanged: (event) => domains.domainChanged(id, event),
       onCpuStats: (sample) => stats.addSample(id, sample),
       onHostChanged: () => useHostStore().changed(id),
+      onStatsSample: (tick) => usePerfStore().addTick(id, tick),
     });
   }
 
@@ -170,6 +173,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     removeConnection(id);
     useDomainsStore().forgetConnection(id);
     useStatsStore().forgetConnection(id);
+    usePerfStore().forgetConnection(id);
   }
 
   function retryNow(id: string): void {
