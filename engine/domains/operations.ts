@@ -17,7 +17,11 @@ export type DomainOperation =
   | 'vcpuSet'
   | 'vcpuList'
   | 'sysrq'
-  | 'dumpCore';
+  | 'dumpCore'
+  | 'save'
+  | 'migrate'
+  | 'snapshot'
+  | 'backup';
 
 export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[]>> = {
   /** Hard kill: always allowed except while already dying. */
@@ -43,6 +47,12 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   sysrq: ['running'],
   /** A crashed guest's memory is exactly what one wants to dump. */
   dumpCore: ['running', 'paused', 'shutdown', 'crashed'],
+  /** Save to a file or migrate: QEMU's migration stream needs a guest that is not stopping. */
+  save: ['running', 'paused'],
+  migrate: ['running', 'paused'],
+  /** Internal snapshots and backup jobs of a live QEMU. */
+  snapshot: ['running', 'paused'],
+  backup: ['running', 'paused'],
 };
 
 export function isAllowed(operation: DomainOperation, status: DomainStatus): boolean {

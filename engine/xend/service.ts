@@ -17,6 +17,7 @@ import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
 import type { StreamOpeners } from '../protocol/node/server.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
 import { hostInfo, type HostInfo } from './host.js';
+import { lifecycleHandlers } from './lifecycle-service.js';
 
 export interface XendServiceOptions {
   manager: DomainManager;
@@ -270,6 +271,7 @@ export class XendService {
         if (path !== undefined) checkOutputPath(path);
         return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
       },
+      ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify }),
     };
   }
 
@@ -369,7 +371,7 @@ async function codedAsync<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** A path a client asks the engine (or QEMU) to write: absolute, in an existing directory, not a directory itself. */
-function checkOutputPath(path: string): void {
+export function checkOutputPath(path: string): void {
   const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
   // eslint-disable-next-line no-control-regex
   if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');

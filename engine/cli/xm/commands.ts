@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { xendSocketPath } from '../../xend/daemon.js';
 import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
 import { attachConsole } from './console.js';
+import { LIFECYCLE_COMMANDS } from './lifecycle.js';
 
 export type XendClient = ProtocolClient<typeof xendMethods, typeof xendEvents, typeof xendStreams, Duplex>;
 
@@ -43,7 +44,7 @@ export async function connectXend(paths: Dom0Paths): Promise<XendClient> {
 }
 
 /** Split `-x`, `--long`, `--state=S` style options from positional arguments. */
-function parseOpts(args: string[], flags: Record<string, string>, valued: Record<string, string> = {}): { opts: Record<string, string | true>; rest: string[] } {
+export function parseOpts(args: string[], flags: Record<string, string>, valued: Record<string, string> = {}): { opts: Record<string, string | true>; rest: string[] } {
   const opts: Record<string, string | true> = {};
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -65,7 +66,7 @@ function parseOpts(args: string[], flags: Record<string, string>, valued: Record
   return { opts, rest };
 }
 
-function needArgs(cmd: string, rest: string[], min: number, max = min): void {
+export function needArgs(cmd: string, rest: string[], min: number, max = min): void {
   if (rest.length < min || rest.length > max) {
     const n = min === max ? `${min} argument${min === 1 ? '' : 's'}` : `${min} to ${max} arguments`;
     throw new UsageError(`'xm ${cmd}' requires ${n}.`);
@@ -73,7 +74,7 @@ function needArgs(cmd: string, rest: string[], min: number, max = min): void {
 }
 
 /** Numeric ids are ids; anything else is a name. */
-function ref(arg: string): string | number {
+export function ref(arg: string): string | number {
   return /^\d+$/.test(arg) ? Number(arg) : arg;
 }
 
@@ -408,6 +409,7 @@ export const COMMANDS: Command[] = [
       return 0;
     },
   },
+  ...LIFECYCLE_COMMANDS,
 ];
 
 async function shutdownCommand(ctx: XmContext, args: string[], reboot: boolean): Promise<number> {

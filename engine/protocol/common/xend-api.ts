@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { defineEvents, defineMethods, defineStreams } from './define.js';
+import { lifecycleMethods } from './xend-api-lifecycle.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -349,6 +350,7 @@ export const xendMethods = defineMethods({
     doc: 'Write guest memory as an ELF core (xm dump-core); pauses during the dump unless live.',
     errors: ['NoSuchDomain', 'InvalidState', 'InvalidPath'],
   },
+  ...lifecycleMethods,
 });
 
 export type XendMethods = typeof xendMethods;

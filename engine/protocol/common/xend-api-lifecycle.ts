@@ -1,0 +1,47 @@
+// xend's API for a domain's state as a whole: save/restore (xm save/restore), snapshots, clones,
+// backups and live migration. Spread into xendMethods (xend-api.ts); handlers in
+// engine/xend/lifecycle-service.ts. Schemas only: the browser renderer imports this too.
+
+import { z } from 'zod';
+import { defineMethods } from './define.js';
+
+const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
+/** Absolute paths on the engine's host; the engine checks them again. */
+const hostPath = z.string().min(1).max(4096);
+export const domainName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
+
+export const snapshotSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** ms since the epoch */
+  createdAt: z.number(),
+  /** The domain's state when taken: 'running'/'paused' (memory included) or 'shutoff' (disks only). */
+  state: z.enum(['running', 'paused', 'shutoff']),
+  /** The snapshot this one was taken on top of (the tree). */
+  parent: z.string().optional(),
+  /** The snapshot the domain last reverted to or took: its place in the tree. */
+  current: z.boolean(),
+  /** Bytes of guest memory saved with it (0 for disk-only). */
+  vmStateSize: z.number(),
+});
+export type Snapshot = z.infer<typeof snapshotSchema>;
+
+export const lifecycleMethods = defineMethods({
+  'domain.save': {
+    params: z.object({ ref, path: hostPath, keepRunning: z.boolean().default(false) }),
+    result: z.object({ path: z.string(), bytes: z.number(), downtimeMs: z.number(), totalMs: z.number() }),
+    doc:
+      'Save the domain to a file (xm save): header, config, then QEMU\'s migration stream, via a temp file renamed on ' +
+      'success. The domain is destroyed afterwards unless keepRunning (xm save -c). Allowed while running or paused; ' +
+      'on failure the domain keeps running and no file is left.',
+    errors: ['NoSuchDomain', 'InvalidState', 'InvalidPath', 'SaveFailed'],
+  },
+  'domain.restore': {
+    params: z.object({ path: hostPath, paused: z.boolean().default(false) }),
+    result: z.object({ name: z.string(), domid: z.number().int() }),
+    doc: 'Recreate a saved domain (xm restore) with its name, uuid and MACs; paused leaves it paused (-p). Refused if that name or uuid runs.',
+    errors: ['BadSaveFile', 'DomainExists', 'RestoreFailed', 'InvalidPath'],
+  },
+});
+
+export type LifecycleMethods = typeof lifecycleMethods;

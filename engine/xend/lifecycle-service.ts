@@ -1,0 +1,42 @@
+// Handlers of xend-api-lifecycle.ts: save/restore, snapshots, clones, backups, migration. Thin:
+// paths are checked here, the work is done by engine/migration.
+
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import type { Dom0Paths } from '../common/paths.js';
+import type { DomainDefinitions, DomainManager } from '../domains/index.js';
+import { restoreDomain, saveDomain } from '../migration/index.js';
+import type { Handlers } from '../protocol/common/define.js';
+import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
+import { checkOutputPath } from './service.js';
+
+export interface LifecycleServiceOptions {
+  manager: DomainManager;
+  definitions: DomainDefinitions;
+  paths: Dom0Paths;
+  notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
+}
+
+export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<LifecycleMethods> {
+  const { manager } = o;
+  return {
+    'domain.save': async ({ ref, path, keepRunning }, ctx) => {
+      checkOutputPath(path);
+      return saveDomain(manager, ref, path, { keepRunning, signal: ctx.signal });
+    },
+    'domain.restore': async ({ path, paused }) => {
+      checkInputFile(path);
+      const info = await restoreDomain(manager, path, { paused });
+      return { name: info.name, domid: info.domid };
+    },
+  };
+}
+
+/** A file a client asks the engine to read: absolute, existing, a regular file. */
+export function checkInputFile(path: string): void {
+  const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
+  // eslint-disable-next-line no-control-regex
+  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  if (!existsSync(path)) throw bad('no such file');
+  if (!statSync(path).isFile()) throw bad('not a regular file');
+}
