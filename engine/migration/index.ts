@@ -4,3 +4,5 @@ export type { MigrationErrorCode } from './errors.js';
 export { readSaveHeader, restoreDomain, saveDomain } from './save-restore.js';
 export type { RestoreOptions, SaveOptions, SaveResult } from './save-restore.js';
 export type { MigrationProgress } from './qemu-stream.js';
+export { Snapshots, snapshotDisks } from './snapshots.js';
+export type { SnapshotRecord, SnapshotView } from './snapshots.js';

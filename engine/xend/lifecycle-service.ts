@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DomainDefinitions, DomainManager } from '../domains/index.js';
-import { restoreDomain, saveDomain } from '../migration/index.js';
+import { restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
 import { checkOutputPath } from './service.js';
@@ -19,6 +19,7 @@ export interface LifecycleServiceOptions {
 
 export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<LifecycleMethods> {
   const { manager } = o;
+  const snapshots = new Snapshots(o);
   return {
     'domain.save': async ({ ref, path, keepRunning }, ctx) => {
       checkOutputPath(path);
@@ -28,6 +29,13 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
       checkInputFile(path);
       const info = await restoreDomain(manager, path, { paused });
       return { name: info.name, domid: info.domid };
+    },
+    'snapshot.create': ({ domain, name, description }) => snapshots.create(domain, name, description),
+    'snapshot.list': ({ domain }) => snapshots.list(domain),
+    'snapshot.revert': ({ domain, name }) => snapshots.revert(domain, name),
+    'snapshot.delete': async ({ domain, name }) => {
+      await snapshots.delete(domain, name);
+      return null;
     },
   };
 }

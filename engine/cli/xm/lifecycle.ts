@@ -2,7 +2,9 @@
 // backup-restore, migrate. Xen's names and options; paths are resolved where the user is.
 
 import { resolve } from 'node:path';
-import { needArgs, parseOpts, ref, type Command } from './commands.js';
+import type { Snapshot } from '../../protocol/common/xend-api-lifecycle.js';
+import { needArgs, parseOpts, ref } from './args.js';
+import type { Command } from './commands.js';
 
 export const LIFECYCLE_COMMANDS: Command[] = [
   {
@@ -27,4 +29,69 @@ export const LIFECYCLE_COMMANDS: Command[] = [
       return 0;
     },
   },
+  {
+    name: 'snapshot-create',
+    usage: 'snapshot-create [-d|--description=TEXT] <Domain> <SnapshotName>',
+    summary:
+      'Snapshot the disks (qcow2) of a domain, with its memory if it runs.\n  -d, --description=TEXT  Say what the snapshot is for',
+    async run(ctx, args) {
+      const { opts, rest } = parseOpts(args, {}, { '-d': 'description', '--description': 'description' });
+      needArgs('snapshot-create', rest, 2);
+      const description = typeof opts.description === 'string' ? opts.description : '';
+      const s = await (await ctx.client()).call('snapshot.create', { domain: rest[0]!, name: rest[1]!, description });
+      ctx.out(`Domain snapshot ${s.name} created (${s.state === 'shutoff' ? 'disks only' : 'disks and memory'})\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'snapshot-list',
+    usage: 'snapshot-list <Domain>',
+    summary: "List a domain's snapshots as a tree, with time and state; '*' marks the current one.",
+    async run(ctx, args) {
+      needArgs('snapshot-list', args, 1);
+      ctx.out(formatSnapshotTree(await (await ctx.client()).call('snapshot.list', { domain: args[0]! })));
+      return 0;
+    },
+  },
+  {
+    name: 'snapshot-revert',
+    usage: 'snapshot-revert <Domain> <SnapshotName>',
+    summary: 'Revert a domain to a snapshot (its disks, and its memory when the snapshot has it).',
+    async run(ctx, args) {
+      needArgs('snapshot-revert', args, 2);
+      await (await ctx.client()).call('snapshot.revert', { domain: args[0]!, name: args[1]! });
+      ctx.out(`Domain ${args[0]} reverted to snapshot ${args[1]}\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'snapshot-delete',
+    usage: 'snapshot-delete <Domain> <SnapshotName>',
+    summary: 'Delete a snapshot; its children move up to its parent.',
+    async run(ctx, args) {
+      needArgs('snapshot-delete', args, 2);
+      await (await ctx.client()).call('snapshot.delete', { domain: args[0]!, name: args[1]! });
+      ctx.out(`Domain snapshot ${args[1]} deleted\n`);
+      return 0;
+    },
+  },
 ];
+
+/** Name (indented under its parent), creation time, state, description: virsh snapshot-list --tree with columns. */
+export function formatSnapshotTree(list: readonly Snapshot[]): string {
+  const names = new Set(list.map((s) => s.name));
+  // Roots: no parent, or a parent that is no longer listed.
+  const snapshots = list.map((s) => (s.parent !== undefined && !names.has(s.parent) ? { ...s, parent: undefined } : s));
+  const rows: string[][] = [];
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const s of snapshots.filter((x) => x.parent === parent)) {
+      const time = new Date(s.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+      rows.push([`${'  '.repeat(depth)}${depth ? '`- ' : ''}${s.name}${s.current ? ' *' : ''}`, time, s.state, s.description]);
+      walk(s.name, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+  const width = Math.max(4, ...rows.map((r) => r[0]!.length));
+  const head = `${'Name'.padEnd(width)}  ${'Creation Time (UTC)'.padEnd(19)}  ${'State'.padEnd(8)}  Description\n`;
+  return head + rows.map((r) => `${r[0]!.padEnd(width)}  ${r[1]}  ${r[2]!.padEnd(8)}  ${r[3]}`.trimEnd() + '\n').join('');
+}

@@ -42,6 +42,34 @@ export const lifecycleMethods = defineMethods({
     doc: 'Recreate a saved domain (xm restore) with its name, uuid and MACs; paused leaves it paused (-p). Refused if that name or uuid runs.',
     errors: ['BadSaveFile', 'DomainExists', 'RestoreFailed', 'InvalidPath'],
   },
+  'snapshot.create': {
+    params: z.object({ domain: domainName, name: z.string().min(1).max(64), description: z.string().max(4096).default('') }),
+    result: snapshotSchema,
+    doc:
+      'Take a snapshot of every writable (qcow2) disk, with the guest\'s memory when the domain runs or is paused ' +
+      '(xm snapshot-create). Raw disks are refused with UnsupportedDisk.',
+    errors: ['NoSuchDomain', 'UnsupportedDisk', 'SnapshotError'],
+  },
+  'snapshot.list': {
+    params: z.object({ domain: domainName }),
+    result: z.array(snapshotSchema),
+    doc: "A domain's snapshots in the order taken; `parent` makes the tree (xm snapshot-list). Always allowed.",
+    errors: ['NoSuchDomain'],
+  },
+  'snapshot.revert': {
+    params: z.object({ domain: domainName, name: z.string().min(1).max(64) }),
+    result: snapshotSchema,
+    doc:
+      'Go back to a snapshot (xm snapshot-revert): a memory snapshot brings the domain back running (or paused) as it was ' +
+      '(a stopped domain is started for it); a disk-only snapshot needs the domain stopped.',
+    errors: ['NoSuchDomain', 'NoSuchSnapshot', 'SnapshotError'],
+  },
+  'snapshot.delete': {
+    params: z.object({ domain: domainName, name: z.string().min(1).max(64) }),
+    result: z.null(),
+    doc: 'Delete a snapshot from the images and the tree; its children move up to its parent (xm snapshot-delete).',
+    errors: ['NoSuchDomain', 'NoSuchSnapshot', 'SnapshotError'],
+  },
 });
 
 export type LifecycleMethods = typeof lifecycleMethods;
