@@ -6,3 +6,5 @@ export type { RestoreOptions, SaveOptions, SaveResult } from './save-restore.js'
 export type { MigrationProgress } from './qemu-stream.js';
 export { Snapshots, snapshotDisks } from './snapshots.js';
 export type { SnapshotRecord, SnapshotView } from './snapshots.js';
+export { cloneDomain } from './clone.js';
+export type { CloneOptions } from './clone.js';

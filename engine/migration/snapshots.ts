@@ -3,20 +3,17 @@
 // one (qemu-img snapshot). QEMU keeps the snapshots inside the images; the tree (parent, current),
 // descriptions and times are ours, in <data>/snapshots/<domain>.json, written atomically.
 
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DiskSpec, DomainConfig } from '../config/index.js';
 import { DomainError, type DomainDefinitions, type DomainManager } from '../domains/index.js';
-import { findQemuImg, type QmpClient } from '../qemu/index.js';
+import { type QmpClient } from '../qemu/index.js';
 import { MigrationError } from './errors.js';
+import { qemuImg } from './qemu-img.js';
 import { runJobs } from './jobs.js';
-
-const execFileAsync = promisify(execFile);
 
 export interface SnapshotRecord {
   name: string;
@@ -82,7 +79,7 @@ export class Snapshots {
         );
         vmStateSize = await vmStateSizeOf(target.qmp, disks[0]!.node, snapshot);
       } else {
-        for (const d of disks) await qemuImg(['snapshot', '-c', snapshot, d.disk.target]);
+        for (const d of disks) await qemuImg(['snapshot', '-c', snapshot, d.disk.target], 'SnapshotError');
       }
       const record: SnapshotRecord = { name: snapshot, description, createdAt: Date.now(), state, parent: file.current, vmStateSize };
       file.snapshots.push(record);
@@ -104,7 +101,7 @@ export class Snapshots {
         if (target.qmp) {
           throw new MigrationError('SnapshotError', `snapshot '${snapshot}' holds disks only (taken while '${target.name}' was off): shut the domain down, then revert`);
         }
-        for (const d of disks) await qemuImg(['snapshot', '-a', snapshot, d.disk.target]);
+        for (const d of disks) await qemuImg(['snapshot', '-a', snapshot, d.disk.target], 'SnapshotError');
       } else {
         let qmp = target.qmp;
         if (!qmp) {
@@ -140,7 +137,7 @@ export class Snapshots {
           { describe: `deleting snapshot '${snapshot}'`, fail: (m) => new MigrationError('SnapshotError', m) },
         );
       } else {
-        for (const d of disks) await qemuImg(['snapshot', '-d', snapshot, d.disk.target]);
+        for (const d of disks) await qemuImg(['snapshot', '-d', snapshot, d.disk.target], 'SnapshotError');
       }
       // Its children hang from its parent now; the tree keeps its shape.
       for (const s of file.snapshots) if (s.parent === snapshot) s.parent = record.parent;
@@ -229,14 +226,6 @@ async function vmStateSizeOf(qmp: QmpClient, node: string, tag: string): Promise
   return snap?.['vm-state-size'] ?? 0;
 }
 
-async function qemuImg(args: string[]): Promise<void> {
-  try {
-    await execFileAsync(findQemuImg(), args);
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    throw new MigrationError('SnapshotError', `qemu-img ${args[0]} ${args[1]} failed: ${stderr || (err as Error).message}`);
-  }
-}
 
 function jobId(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DomainDefinitions, DomainManager } from '../domains/index.js';
-import { restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
+import { cloneDomain, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
 import { checkOutputPath } from './service.js';
@@ -36,6 +36,11 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
     'snapshot.delete': async ({ domain, name }) => {
       await snapshots.delete(domain, name);
       return null;
+    },
+    'domain.clone': async ({ source, name, linked }) => {
+      const def = await cloneDomain(o, source, name, { linked });
+      o.notify?.({ kind: 'defined', name: def.name });
+      return { name: def.name, path: def.path, uuid: def.config.uuid!, disks: def.config.disk.map((d) => d.target) };
     },
   };
 }

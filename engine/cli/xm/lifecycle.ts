@@ -75,6 +75,19 @@ export const LIFECYCLE_COMMANDS: Command[] = [
       return 0;
     },
   },
+  {
+    name: 'clone',
+    usage: 'clone [-l|--linked] <Domain> <NewName>',
+    summary:
+      'Clone a stopped domain: new name, uuid and MACs, disks copied.\n  -l, --linked          qcow2 overlays backed by the original disks instead of copies',
+    async run(ctx, args) {
+      const { opts, rest } = parseOpts(args, { '-l': 'linked', '--linked': 'linked' });
+      needArgs('clone', rest, 2);
+      const r = await (await ctx.client()).call('domain.clone', { source: rest[0]!, name: rest[1]!, linked: opts.linked === true });
+      ctx.out(`Domain ${r.name} cloned from ${rest[0]} (uuid ${r.uuid}); config ${r.path}\n`);
+      return 0;
+    },
+  },
 ];
 
 /** Name (indented under its parent), creation time, state, description: virsh snapshot-list --tree with columns. */

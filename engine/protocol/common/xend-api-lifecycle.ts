@@ -70,6 +70,14 @@ export const lifecycleMethods = defineMethods({
     doc: 'Delete a snapshot from the images and the tree; its children move up to its parent (xm snapshot-delete).',
     errors: ['NoSuchDomain', 'NoSuchSnapshot', 'SnapshotError'],
   },
+  'domain.clone': {
+    params: z.object({ source: domainName, name: domainName, linked: z.boolean().default(false) }),
+    result: z.object({ name: z.string(), path: z.string(), uuid: z.string(), disks: z.array(z.string()) }),
+    doc:
+      'Clone a stopped domain (virt-clone): new name, uuid and MACs, its writable disks copied (or, linked, qcow2 ' +
+      'overlays backed by the originals) into the images dir; defined, not started. Refused while the source runs.',
+    errors: ['NoSuchDomain', 'DomainExists', 'InvalidState', 'CloneError'],
+  },
 });
 
 export type LifecycleMethods = typeof lifecycleMethods;
