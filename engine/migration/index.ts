@@ -8,3 +8,6 @@ export { Snapshots, snapshotDisks } from './snapshots.js';
 export type { SnapshotRecord, SnapshotView } from './snapshots.js';
 export { cloneDomain } from './clone.js';
 export type { CloneOptions } from './clone.js';
+export { backupDomain, restoreBackup } from './backup.js';
+export type { BackupContext, BackupRestoreOptions, BackupResult } from './backup.js';
+export type { JobProgress } from './jobs.js';

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DomainDefinitions, DomainManager } from '../domains/index.js';
-import { cloneDomain, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
+import { backupDomain, cloneDomain, restoreBackup, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
 import { checkOutputPath } from './service.js';
@@ -42,7 +42,25 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
       o.notify?.({ kind: 'defined', name: def.name });
       return { name: def.name, path: def.path, uuid: def.config.uuid!, disks: def.config.disk.map((d) => d.target) };
     },
+    'domain.backup': async ({ domain, dir }) => {
+      if (dir !== undefined) checkDirectory(dir);
+      return backupDomain(o, domain, dir);
+    },
+    'domain.backupRestore': async ({ path, name, replace }) => {
+      checkInputFile(path);
+      const def = await restoreBackup(o, path, { name, replace });
+      o.notify?.({ kind: 'defined', name: def.name });
+      return { name: def.name, path: def.path };
+    },
   };
+}
+
+/** A directory a client asks the engine to write into: absolute and existing. */
+export function checkDirectory(path: string): void {
+  const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
+  // eslint-disable-next-line no-control-regex
+  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw bad('not an existing directory');
 }
 
 /** A file a client asks the engine to read: absolute, existing, a regular file. */

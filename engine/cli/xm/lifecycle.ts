@@ -88,6 +88,32 @@ export const LIFECYCLE_COMMANDS: Command[] = [
       return 0;
     },
   },
+  {
+    name: 'backup',
+    usage: 'backup <Domain> [Directory]',
+    summary: 'Back a domain up (config + compressed disks) into an archive; a running domain keeps running.',
+    async run(ctx, args) {
+      needArgs('backup', args, 1, 2);
+      const dir = args[1] === undefined ? undefined : resolve(ctx.cwd, args[1]);
+      const r = await (await ctx.client()).call('domain.backup', { domain: args[0]!, dir });
+      ctx.out(`Domain ${args[0]} backed up (${r.method === 'live' ? 'live' : 'stopped'}) to ${r.path} (${r.bytes} bytes)\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'backup-restore',
+    usage: 'backup-restore [-n|--name=NAME] [-f|--replace] <Archive>',
+    summary:
+      'Define a domain from a backup archive.\n  -n, --name=NAME       Restore as a new domain (new uuid and MACs)\n  -f, --replace         Replace the stopped domain of that name',
+    async run(ctx, args) {
+      const { opts, rest } = parseOpts(args, { '-f': 'replace', '--replace': 'replace' }, { '-n': 'name', '--name': 'name' });
+      needArgs('backup-restore', rest, 1);
+      const name = typeof opts.name === 'string' ? opts.name : undefined;
+      const r = await (await ctx.client()).call('domain.backupRestore', { path: resolve(ctx.cwd, rest[0]!), name, replace: opts.replace === true });
+      ctx.out(`Domain ${r.name} restored from ${rest[0]}; config ${r.path}\n`);
+      return 0;
+    },
+  },
 ];
 
 /** Name (indented under its parent), creation time, state, description: virsh snapshot-list --tree with columns. */

@@ -78,6 +78,22 @@ export const lifecycleMethods = defineMethods({
       'overlays backed by the originals) into the images dir; defined, not started. Refused while the source runs.',
     errors: ['NoSuchDomain', 'DomainExists', 'InvalidState', 'CloneError'],
   },
+  'domain.backup': {
+    params: z.object({ domain: domainName, dir: hostPath.optional() }),
+    result: z.object({ path: z.string(), bytes: z.number(), method: z.enum(['live', 'stopped']) }),
+    doc:
+      'Back a domain up into <dir or <data>/backups>/<name>-<time>.tar.gz (config, manifest, gzip\'d disks) (xm backup). ' +
+      'A running domain keeps running (QEMU backup jobs, one instant for all disks); a stopped one is copied.',
+    errors: ['NoSuchDomain', 'BackupError', 'InvalidPath'],
+  },
+  'domain.backupRestore': {
+    params: z.object({ path: hostPath, name: domainName.optional(), replace: z.boolean().default(false) }),
+    result: z.object({ name: z.string(), path: z.string() }),
+    doc:
+      'Define a domain from a backup archive (xm backup-restore), its disks in the images dir; under a new name it gets ' +
+      'a new uuid and MACs; replace overwrites a stopped domain of that name.',
+    errors: ['BackupError', 'DomainExists', 'InvalidPath'],
+  },
 });
 
 export type LifecycleMethods = typeof lifecycleMethods;
