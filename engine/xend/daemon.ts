@@ -18,6 +18,7 @@ import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
 import { loadOrCreateWebToken, startWebMode, type WebMode } from './web.js';
 import { loadSettings } from './settings.js';
+import { startRelocation } from './relocation.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
 import type { XenstoreClient } from '../xenstore/index.js';
@@ -90,6 +91,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       accel: accel.accel,
       accelReason: accel.reason,
       engineVersion: ENGINE_VERSION,
+      relocationToken: settings.relocationToken,
     });
     const server = new ProtocolServer({
       methods: xendMethods,
@@ -128,6 +130,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
     }
+    const relocation = await startRelocation(settings, manager, logger);
     // Autostart runs in the background: clients can connect and watch the domains come up.
     void service.autostart((m) => logger.log('INFO', 'xend', m));
     let stopped = false;
@@ -140,6 +143,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         if (stopped) return;
         stopped = true;
         clearInterval(tick);
+        await relocation?.close();
         await web?.close();
         await listener?.close();
         server.closeAll();

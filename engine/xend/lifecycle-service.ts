@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DomainDefinitions, DomainManager } from '../domains/index.js';
-import { backupDomain, cloneDomain, restoreBackup, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
+import { backupDomain, cloneDomain, migrateDomain, MigrationError, restoreBackup, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
 import { checkOutputPath } from './service.js';
@@ -15,6 +15,7 @@ export interface LifecycleServiceOptions {
   definitions: DomainDefinitions;
   paths: Dom0Paths;
   notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
+  relocationToken?: string;
 }
 
 export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<LifecycleMethods> {
@@ -51,6 +52,20 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
       const def = await restoreBackup(o, path, { name, replace });
       o.notify?.({ kind: 'defined', name: def.name });
       return { name: def.name, path: def.path };
+    },
+    'domain.migrate': async ({ ref, host, port, live, bandwidthMiB, downtimeMs }, ctx) => {
+      if (!o.relocationToken) {
+        throw new MigrationError('RelocationRefused', 'set (xend-relocation-token ...) in xend.conf to the token the target engine shares, then restart xend');
+      }
+      return migrateDomain(manager, ref, {
+        host,
+        port,
+        token: o.relocationToken,
+        live,
+        maxBandwidth: bandwidthMiB === undefined ? undefined : bandwidthMiB * 1024 * 1024,
+        downtimeLimitMs: downtimeMs,
+        signal: ctx.signal,
+      });
     },
   };
 }

@@ -28,6 +28,8 @@ export interface XendServiceOptions {
   accel: Accelerator;
   accelReason: string;
   engineVersion: string;
+  /** xend-relocation-token: what `xm migrate` authenticates to other engines with. */
+  relocationToken?: string;
   /** Tells clients about changes that are not domain lifecycle events (definitions). */
   notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
 }
@@ -271,7 +273,7 @@ export class XendService {
         if (path !== undefined) checkOutputPath(path);
         return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
       },
-      ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify }),
+      ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify, relocationToken: this.#o.relocationToken }),
     };
   }
 

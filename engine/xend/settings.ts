@@ -10,9 +10,25 @@ export interface XendSettings {
   webListen?: string;
   /** Allow the WebSocket listener on a non-loopback address. */
   webAllowRemote: boolean;
+  /** Xen's relocation service (live migration in): off unless asked, and never without a token. */
+  relocationServer: boolean;
+  relocationPort: number;
+  /** '' listens on every address, as in Xen. */
+  relocationAddress: string;
+  /** Space-separated regexes in the file; a peer address must match one. Empty: any peer may try. */
+  relocationHostsAllow: string[];
+  /** Shared by the engines that migrate to each other (HMAC challenge, never sent). */
+  relocationToken?: string;
 }
 
-export const DEFAULT_SETTINGS: XendSettings = { accel: 'auto', webAllowRemote: false };
+export const DEFAULT_SETTINGS: XendSettings = {
+  accel: 'auto',
+  webAllowRemote: false,
+  relocationServer: false,
+  relocationPort: 8002,
+  relocationAddress: '',
+  relocationHostsAllow: [],
+};
 
 export interface SettingsResult {
   settings: XendSettings;
@@ -38,6 +54,31 @@ export function parseSettings(text: string, file: string): SettingsResult {
         break;
       case 'web-allow-remote':
         settings.webAllowRemote = parseYesNo(value, `${file}:${index + 1}: web-allow-remote`);
+        break;
+      case 'xend-relocation-server':
+        settings.relocationServer = parseYesNo(value, `${file}:${index + 1}: xend-relocation-server`);
+        break;
+      case 'xend-relocation-port': {
+        const port = Number(value);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${file}:${index + 1}: xend-relocation-port must be a port number, got ${value}`);
+        settings.relocationPort = port;
+        break;
+      }
+      case 'xend-relocation-address':
+        settings.relocationAddress = value;
+        break;
+      case 'xend-relocation-hosts-allow':
+        settings.relocationHostsAllow = value.split(/\s+/).filter(Boolean);
+        for (const re of settings.relocationHostsAllow) {
+          try {
+            new RegExp(re);
+          } catch {
+            throw new Error(`${file}:${index + 1}: xend-relocation-hosts-allow: '${re}' is not a valid regular expression`);
+          }
+        }
+        break;
+      case 'xend-relocation-token':
+        settings.relocationToken = value || undefined;
         break;
       default:
         warnings.push(`${file}:${index + 1}: unknown setting '${key}' ignored`);

@@ -3,7 +3,7 @@
 
 import { resolve } from 'node:path';
 import type { Snapshot } from '../../protocol/common/xend-api-lifecycle.js';
-import { needArgs, parseOpts, ref } from './args.js';
+import { needArgs, parseOpts, ref, UsageError } from './args.js';
 import type { Command } from './commands.js';
 
 export const LIFECYCLE_COMMANDS: Command[] = [
@@ -111,6 +111,39 @@ export const LIFECYCLE_COMMANDS: Command[] = [
       const name = typeof opts.name === 'string' ? opts.name : undefined;
       const r = await (await ctx.client()).call('domain.backupRestore', { path: resolve(ctx.cwd, rest[0]!), name, replace: opts.replace === true });
       ctx.out(`Domain ${r.name} restored from ${rest[0]}; config ${r.path}\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'migrate',
+    usage: 'migrate [-l|--live] [-p|--port=PORT] [-r|--resource=MiB/s] [--downtime=MS] <Domain> <Host>[:<Port>]',
+    summary:
+      'Migrate a domain to another machine.\n  -l, --live            Use live migration\n  -p, --port=PORT       Relocation port (default 8002)\n' +
+      '  -r, --resource=MiB/s  Maximum bandwidth\n      --downtime=MS     Longest pause allowed at the end of a live migration',
+    async run(ctx, args) {
+      const { opts, rest } = parseOpts(
+        args,
+        { '-l': 'live', '--live': 'live' },
+        { '-p': 'port', '--port': 'port', '-r': 'resource', '--resource': 'resource', '--downtime': 'downtime' },
+      );
+      needArgs('migrate', rest, 2);
+      const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(rest[1]!);
+      if (!m) throw new UsageError(`'${rest[1]}' is not a host or host:port`);
+      const num = (v: string | true | undefined, what: string) => {
+        if (v === undefined) return undefined;
+        if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`${what} must be a whole number`);
+        return Number(v);
+      };
+      const port = num(opts.port, 'port') ?? (m[2] ? Number(m[2]) : undefined);
+      const r = await (await ctx.client()).call('domain.migrate', {
+        ref: ref(rest[0]!),
+        host: m[1]!.replace(/^\[|\]$/g, ''),
+        port,
+        live: opts.live === true,
+        bandwidthMiB: num(opts.resource, 'resource'),
+        downtimeMs: num(opts.downtime, 'downtime'),
+      });
+      ctx.out(`Domain ${rest[0]} migrated to ${rest[1]} (id ${r.domid} there): downtime ${r.downtimeMs} ms, total ${(r.totalMs / 1000).toFixed(1)} s\n`);
       return 0;
     },
   },

@@ -94,6 +94,22 @@ export const lifecycleMethods = defineMethods({
       'a new uuid and MACs; replace overwrites a stopped domain of that name.',
     errors: ['BackupError', 'DomainExists', 'InvalidPath'],
   },
+  'domain.migrate': {
+    params: z.object({
+      ref,
+      host: z.string().min(1).max(255).regex(/^[A-Za-z0-9.:[\]_-]+$/),
+      port: z.number().int().min(1).max(65535).optional(),
+      live: z.boolean().default(false),
+      /** MiB/s; default unlimited. */
+      bandwidthMiB: z.number().int().positive().max(1_000_000).optional(),
+      downtimeMs: z.number().int().positive().max(60_000).optional(),
+    }),
+    result: z.object({ domid: z.number().int(), downtimeMs: z.number(), totalMs: z.number(), bytes: z.number() }),
+    doc:
+      "Move a domain to another engine's relocation service (xm migrate), authenticated with xend-relocation-token. " +
+      'Removed here only once it runs there; any failure leaves it running here. Allowed while running or paused.',
+    errors: ['NoSuchDomain', 'InvalidState', 'MigrationFailed', 'RelocationRefused'],
+  },
 });
 
 export type LifecycleMethods = typeof lifecycleMethods;
