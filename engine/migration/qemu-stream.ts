@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { QmpClient } from '../qemu/index.js';
 import { MigrationError } from './errors.js';
 
@@ -159,10 +158,16 @@ export async function migrateIn(qmp: QmpClient, runtimeDir: string, source: Read
     socket.once('error', reject);
   });
   let streamError: unknown;
-  const piping = pipeline(source, socket).catch((err: unknown) => {
-    streamError = err;
-  });
+  // Not stream.pipeline: it destroys the source when done, and a relocation socket must stay
+  // writable for the reply to the sending engine.
+  const piping = copyInto(source, socket)
+    .then(() => void socket.end())
+    .catch((err: unknown) => {
+      streamError = err;
+      socket.destroy();
+    });
   const qemuGone = qmp.closed.then(() => 'closed' as const);
+  let brokenAt: number | undefined;
   for (;;) {
     const state = await Promise.race([qmp.execute<{ status: string }>('query-status').catch(() => undefined), qemuGone]);
     if (state === 'closed' || state === undefined) {
@@ -170,11 +175,17 @@ export async function migrateIn(qmp: QmpClient, runtimeDir: string, source: Read
     }
     if (state.status !== 'inmigrate') {
       await piping;
+      socket.destroy();
       if (state.status === 'paused' || state.status === 'prelaunch') return;
       throw new MigrationError('RestoreFailed', `QEMU ended the incoming migration in state '${state.status}'`);
     }
+    // QEMU closes its end as soon as it has read the whole stream, so our last write may fail just
+    // before it reports completion: a broken stream only counts if QEMU does not finish soon after.
     if (streamError) {
-      throw new MigrationError('RestoreFailed', `the migration stream broke off: ${(streamError as Error).message}`);
+      brokenAt ??= Date.now();
+      if (Date.now() - brokenAt > 30_000) {
+        throw new MigrationError('RestoreFailed', `the migration stream broke off: ${(streamError as Error).message}`);
+      }
     }
     await delay(50);
   }
@@ -182,7 +193,7 @@ export async function migrateIn(qmp: QmpClient, runtimeDir: string, source: Read
 
 /**
  * Copy `src` into `sink` without ending it (stream.pipeline with `end: false` waits for a finish
- * that never comes). Resolves once every chunk was accepted by the sink; a sink error rejects.
+ * that never comes) and without destroying `src`. Resolves once every chunk was accepted by the sink; a sink error rejects.
  */
 export async function copyInto(src: Readable, sink: Writable): Promise<void> {
   let sinkError: Error | undefined;
@@ -192,7 +203,8 @@ export async function copyInto(src: Readable, sink: Writable): Promise<void> {
   };
   sink.on('error', onError);
   try {
-    for await (const chunk of src) {
+    // destroyOnReturn off: a relocation socket must outlive its incoming half.
+    for await (const chunk of src.iterator({ destroyOnReturn: false })) {
       if (!sink.write(chunk as Buffer)) {
         await new Promise<void>((resolve, reject) => {
           const done = (err?: Error) => {
