@@ -3,6 +3,8 @@
 // guest saw; the domain keeps its name, uuid and MACs; the destination killed mid-migration and a
 // wrong token both leave the domain running on the source.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { migrateDomain, startRelocationServer, type RelocationServer } from '../../engine/migration/index.js';
 import { guestConfig, READY, startTestEngine, type TestEngine } from './helpers/engine.js';
@@ -104,23 +106,24 @@ describe('live migration', () => {
 
   test('the destination killed mid-migration leaves the source running', async () => {
     const { serial } = await bootOn(source, 'mig3');
-    // Kill the incoming QEMU as soon as the target has started it.
-    const sub = target.manager.onEvent(() => undefined);
+    // Kill the incoming QEMU once the stream flows into it: it is not a registered domain yet, so
+    // it is found by the pid file QEMU writes in the target's runtime dir.
+    const pidFile = join(target.paths.domainRuntimeDir('mig3'), 'qemu.pid');
     let killed = false;
     const killer = setInterval(() => {
-      for (const d of target.manager.list()) {
-        if (d.name === 'mig3' && !killed) {
-          killed = true;
-          process.kill(d.pid, 'SIGKILL');
-        }
+      if (killed || !existsSync(pidFile)) return;
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      if (pid > 0) {
+        killed = true;
+        setTimeout(() => process.kill(pid, 'SIGKILL'), 1000);
       }
     }, 5);
     // Slow the stream so the kill lands mid-copy.
     const migration = migrateDomain(source.manager, 'mig3', { host: '127.0.0.1', port: relocation.port, token: TOKEN, live: true, maxBandwidth: 8 * 1024 * 1024 });
     await expect(migration).rejects.toThrow(/still running here/);
     clearInterval(killer);
-    sub.dispose();
     expect(killed).toBe(true);
+    expect(target.manager.lookup('mig3')).toBeUndefined();
     expect(source.manager.info('mig3').status).toBe('running');
     expect(await serial.run('echo survived')).toContain('survived');
     serial.close();
