@@ -20,6 +20,8 @@ import { MigrationError } from './errors.js';
 import { decodeHeader, encodeHeader, FIXED_HEADER_BYTES, headerLength } from './header.js';
 import { migrateIn, migrateOut, type MigrationProgress } from './qemu-stream.js';
 import { headerFor, qmpVersion } from './save-restore.js';
+import { copiedDisks, createTargetDisks, diskSizes, exportDisks, mirrorDisks, stopExport, type DiskSize, type Mirrors } from './storage-copy.js';
+import { rm } from 'node:fs/promises';
 
 export const RELOCATION_PROTOCOL = 'DOM0-RELOCATE 1';
 export const DEFAULT_RELOCATION_PORT = 8002;
@@ -35,6 +37,8 @@ export interface RelocationServerOptions {
   /** Xen's xend-relocation-hosts-allow: a peer's address must match one (none: everyone may try). */
   hostsAllow: RegExp[];
   token: string;
+  /** Where copy-storage migrations put the disks they receive (<data>/images). */
+  imagesDir?: string;
   log: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -46,10 +50,11 @@ export interface RelocationServer {
 export async function startRelocationServer(o: RelocationServerOptions): Promise<RelocationServer> {
   if (o.token.length < 16) throw new MigrationError('RelocationRefused', 'xend-relocation-token must be at least 16 characters: relocation is never open without authentication');
   const sockets = new Set<net.Socket>();
+  const exports = new Map<string, string>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    void serve(o, socket).catch((err: unknown) => {
+    void serve(o, socket, exports).catch((err: unknown) => {
       o.log('warn', `relocation from ${socket.remoteAddress ?? '?'} failed: ${(err as Error).message}`);
       socket.destroy();
     });
@@ -69,7 +74,7 @@ export async function startRelocationServer(o: RelocationServerOptions): Promise
   };
 }
 
-async function serve(o: RelocationServerOptions, socket: net.Socket): Promise<void> {
+async function serve(o: RelocationServerOptions, socket: net.Socket, exports: Map<string, string>): Promise<void> {
   const peer = socket.remoteAddress ?? '';
   const reader = new LineReader(socket);
   if (o.hostsAllow.length > 0 && !o.hostsAllow.some((re) => re.test(peer) || re.test(peer.replace(/^::ffff:/, '')))) {
@@ -89,21 +94,61 @@ async function serve(o: RelocationServerOptions, socket: net.Socket): Promise<vo
   }
   socket.write('OK\n');
   const migrate = await reader.line();
+  if (migrate.startsWith('NBD ')) {
+    // A tunnel for the source QEMU's NBD connection into this engine's incoming QEMU.
+    const path = exports.get(migrate.slice(4));
+    if (!path) throw new Error('NBD tunnel for an unknown migration');
+    const nbd = net.createConnection({ path });
+    const remote = reader.rest();
+    remote.pipe(nbd);
+    nbd.pipe(remote);
+    const close = () => {
+      nbd.destroy();
+      remote.destroy();
+    };
+    nbd.on('error', close);
+    remote.on('error', close);
+    nbd.once('close', close);
+    remote.once('close', close);
+    remote.resume();
+    return;
+  }
   if (!migrate.startsWith('MIGRATE ')) throw new Error(`expected MIGRATE, got '${migrate.slice(0, 40)}'`);
+  const request = JSON.parse(migrate.slice(8)) as { live?: boolean; copyStorage?: DiskSize[] };
   const fixed = await reader.bytes(FIXED_HEADER_BYTES);
   const header = decodeHeader(await reader.bytes(headerLength(fixed, 'the relocation stream')), 'the relocation stream');
   // From here the socket is QEMU's stream: paused, so TCP holds the source back while QEMU starts.
   const stream = reader.rest();
   let info: DomainInfo;
+  let created: string[] = [];
   try {
-    const { config } = loadDomainConfigText(header.config, `${header.name} (relocated config)`);
-    o.log('info', `incoming relocation of domain ${header.name} from ${peer}`);
+    let { config } = loadDomainConfigText(header.config, `${header.name} (relocated config)`);
+    o.log('info', `incoming relocation of domain ${header.name} from ${peer}${request.copyStorage ? ' (copying its disks)' : ''}`);
+    const sizes = request.copyStorage;
+    if (sizes) {
+      if (!o.imagesDir) throw new MigrationError('MigrationFailed', 'this engine takes no copy-storage migrations (no images dir)');
+      ({ config, created } = await createTargetDisks(config, sizes, o.imagesDir));
+    }
+    const vdevs = sizes?.map((s) => s.vdev) ?? [];
     info = await o.manager.create(config, {
       uuid: header.uuid,
       macs: header.macs,
-      incoming: (qmp, runtimeDir) => migrateIn(qmp, runtimeDir, stream),
+      incoming: async (qmp, runtimeDir) => {
+        if (!sizes) return migrateIn(qmp, runtimeDir, stream);
+        const session = randomBytes(16).toString('hex');
+        exports.set(session, await exportDisks(qmp, runtimeDir, vdevs));
+        try {
+          socket.write(`NBD-READY ${session}\n`);
+          // Returns only after the source half-closed, which it does once its mirrors drained.
+          await migrateIn(qmp, runtimeDir, stream);
+        } finally {
+          exports.delete(session);
+          await stopExport(qmp, vdevs);
+        }
+      },
     });
   } catch (err) {
+    for (const path of created) await rm(path, { force: true });
     socket.end(`ERR ${oneLine((err as Error).message)}\n`);
     // The source may still be sending: a reset stops it (its guest then runs on there).
     setTimeout(() => socket.destroy(), 2000).unref();
@@ -123,6 +168,8 @@ export interface MigrateOptions {
   maxBandwidth?: number;
   /** ms; QEMU's default 300. */
   downtimeLimitMs?: number;
+  /** No shared storage: copy the writable disks to the target while the guest runs (NBD + mirror). */
+  copyStorage?: boolean;
   onProgress?: (p: MigrationProgress) => void;
   signal?: AbortSignal;
 }
@@ -143,6 +190,7 @@ export async function migrateDomain(manager: DomainManager, ref: string | number
   const reader = new LineReader(socket);
   const fail = (why: string) => new MigrationError('MigrationFailed', `migration of '${info.name}' to ${o.host}:${port} failed: ${why}; the domain is still running here`);
   let paused = false;
+  let mirrors: Mirrors | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -155,8 +203,16 @@ export async function migrateDomain(manager: DomainManager, ref: string | number
     socket.write(`AUTH ${createHmac('sha256', o.token).update(nonce).digest('hex')}\n`);
     const auth = await reader.line();
     if (auth !== 'OK') throw new MigrationError('RelocationRefused', `the target refused: ${auth.replace(/^ERR /, '')}`);
-    socket.write(`MIGRATE ${JSON.stringify({ live: o.live === true })}\n`);
-    socket.write(encodeHeader(headerFor(info, serializeDomainConfig(manager.configOf(info.domid)), qmpVersion(qmp.version))));
+    const config = manager.configOf(info.domid);
+    const sizes = o.copyStorage ? await diskSizes(qmp, config) : undefined;
+    socket.write(`MIGRATE ${JSON.stringify({ live: o.live === true, copyStorage: sizes })}\n`);
+    socket.write(encodeHeader(headerFor(info, serializeDomainConfig(config), qmpVersion(qmp.version))));
+    if (sizes) {
+      const ready = await reader.line();
+      if (!ready.startsWith('NBD-READY ')) throw new Error(ready.replace(/^ERR /, 'the target said: '));
+      const session = ready.slice(10);
+      mirrors = await mirrorDisks(qmp, info.runtimeDir, copiedDisks(config).map((d) => d.vdev), () => openTunnel(o, port, session));
+    }
     if (!o.live && info.status === 'running') {
       await manager.pause(info.domid);
       paused = true;
@@ -168,6 +224,11 @@ export async function migrateDomain(manager: DomainManager, ref: string | number
       onProgress: o.onProgress,
       signal: o.signal,
     });
+    // The target resumes the guest only after this half-close: the disk copies must be complete first.
+    if (mirrors) {
+      await mirrors.finish();
+      mirrors = undefined;
+    }
     socket.end();
     let reply: string;
     try {
@@ -186,10 +247,27 @@ export async function migrateDomain(manager: DomainManager, ref: string | number
     return { domid: done.domid, downtimeMs: out.downtimeMs, totalMs: out.totalMs, bytes: out.bytes };
   } catch (err) {
     socket.destroy();
+    await mirrors?.abort();
     if (paused && manager.lookup(info.domid)?.status === 'paused') await manager.unpause(info.domid).catch(() => undefined);
     if (err instanceof MigrationError && err.code === 'RelocationRefused') throw err;
     throw fail((err as Error).message);
   }
+}
+
+/** A second authenticated connection to the target, carrying one NBD connection of a migration. */
+async function openTunnel(o: MigrateOptions, port: number, session: string): Promise<net.Socket> {
+  const socket = net.createConnection({ host: o.host, port });
+  const reader = new LineReader(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const greeting = await withDeadline(reader.line(), AUTH_TIMEOUT_MS, 'the target did not greet');
+  const nonce = greeting.slice(RELOCATION_PROTOCOL.length + 1);
+  socket.write(`AUTH ${createHmac('sha256', o.token).update(nonce).digest('hex')}\n`);
+  if ((await reader.line()) !== 'OK') throw new Error('the target refused the NBD tunnel');
+  socket.write(`NBD ${session}\n`);
+  return reader.rest();
 }
 
 /** Lines and exact byte counts from a socket, then the rest of it as a stream. */

@@ -130,7 +130,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
     }
-    const relocation = await startRelocation(settings, manager, logger);
+    const relocation = await startRelocation(settings, manager, paths.imagesDir, logger);
     // Autostart runs in the background: clients can connect and watch the domains come up.
     void service.autostart((m) => logger.log('INFO', 'xend', m));
     let stopped = false;

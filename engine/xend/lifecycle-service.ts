@@ -53,7 +53,7 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
       o.notify?.({ kind: 'defined', name: def.name });
       return { name: def.name, path: def.path };
     },
-    'domain.migrate': async ({ ref, host, port, live, bandwidthMiB, downtimeMs }, ctx) => {
+    'domain.migrate': async ({ ref, host, port, live, copyStorage, bandwidthMiB, downtimeMs }, ctx) => {
       if (!o.relocationToken) {
         throw new MigrationError('RelocationRefused', 'set (xend-relocation-token ...) in xend.conf to the token the target engine shares, then restart xend');
       }
@@ -62,6 +62,7 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
         port,
         token: o.relocationToken,
         live,
+        copyStorage,
         maxBandwidth: bandwidthMiB === undefined ? undefined : bandwidthMiB * 1024 * 1024,
         downtimeLimitMs: downtimeMs,
         signal: ctx.signal,

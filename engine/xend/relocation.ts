@@ -7,7 +7,7 @@ import { startRelocationServer, type RelocationServer } from '../migration/index
 import type { Logger } from './log.js';
 import type { XendSettings } from './settings.js';
 
-export async function startRelocation(settings: XendSettings, manager: DomainManager, logger: Logger): Promise<RelocationServer | undefined> {
+export async function startRelocation(settings: XendSettings, manager: DomainManager, imagesDir: string, logger: Logger): Promise<RelocationServer | undefined> {
   if (!settings.relocationServer) return undefined;
   if (!settings.relocationToken) {
     logger.log('ERROR', 'relocation', 'xend-relocation-server is yes but no xend-relocation-token is set: relocation stays off (it is never open without authentication)');
@@ -20,6 +20,7 @@ export async function startRelocation(settings: XendSettings, manager: DomainMan
       port: settings.relocationPort,
       hostsAllow: settings.relocationHostsAllow.map((re) => new RegExp(re)),
       token: settings.relocationToken,
+      imagesDir,
       log: (level, message) => logger.log(level === 'warn' ? 'WARNING' : 'INFO', 'relocation', message),
     });
   } catch (err) {

@@ -3,6 +3,7 @@
 // guest saw; the domain keeps its name, uuid and MACs; the destination killed mid-migration and a
 // wrong token both leave the domain running on the source.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -24,6 +25,7 @@ beforeAll(async () => {
     port: 0,
     hostsAllow: [/^127\.0\.0\.1$/],
     token: TOKEN,
+    imagesDir: target.paths.imagesDir,
     log: () => undefined,
   });
 });
@@ -128,5 +130,30 @@ describe('live migration', () => {
     expect(await serial.run('echo survived')).toContain('survived');
     serial.close();
     await source.manager.destroy('mig3');
+  });
+
+  test('--copy-storage: a file the guest wrote to its disk is on the target\'s own copy', async () => {
+    const disk = join(source.home, 'cs.img');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'raw', disk, '16M']);
+    const info = await source.manager.create(guestConfig('mig4', `disk = ['file:${disk},xvda,w']\nvif = ['']`));
+    const serial = await SerialConsole.attach(info.runtimeDir);
+    await serial.waitFor(READY, { timeoutMs: 120_000 });
+    // Raw block I/O (the guest has no filesystem modules): a marker at the start, another at 8 MiB.
+    await serial.run('printf "copied-block-001" > /dev/vda; printf "deep-block-0002" | dd of=/dev/vda bs=1M seek=8 2>/dev/null; sync');
+    serial.close();
+    const result = await migrateDomain(source.manager, 'mig4', { host: '127.0.0.1', port: relocation.port, token: TOKEN, live: true, copyStorage: true });
+    const moved = target.manager.info('mig4');
+    expect(moved.domid).toBe(result.domid);
+    const copy = join(target.paths.imagesDir, 'mig4-xvda.img');
+    expect(target.manager.configOf('mig4').disk[0]!.target).toBe(copy);
+    const there = await SerialConsole.attach(moved.runtimeDir);
+    expect((await there.run('dd if=/dev/vda bs=16 count=1 2>/dev/null')).trim()).toBe('copied-block-001');
+    there.close();
+    await target.manager.destroy('mig4');
+    // The target's own image holds the data (not just the guest's page cache).
+    const bytes = readFileSync(copy);
+    expect(bytes.subarray(0, 16).toString()).toBe('copied-block-001');
+    expect(bytes.subarray(8 * 1048576, 8 * 1048576 + 15).toString()).toBe('deep-block-0002');
+    expect(source.manager.lookup('mig4')).toBeUndefined();
   });
 });

@@ -116,14 +116,14 @@ export const LIFECYCLE_COMMANDS: Command[] = [
   },
   {
     name: 'migrate',
-    usage: 'migrate [-l|--live] [-p|--port=PORT] [-r|--resource=MiB/s] [--downtime=MS] <Domain> <Host>[:<Port>]',
+    usage: 'migrate [-l|--live] [-c|--copy-storage] [-p|--port=PORT] [-r|--resource=MiB/s] [--downtime=MS] <Domain> <Host>[:<Port>]',
     summary:
-      'Migrate a domain to another machine.\n  -l, --live            Use live migration\n  -p, --port=PORT       Relocation port (default 8002)\n' +
+      'Migrate a domain to another machine.\n  -l, --live            Use live migration\n  -c, --copy-storage    Copy the disks too (no shared storage)\n  -p, --port=PORT       Relocation port (default 8002)\n' +
       '  -r, --resource=MiB/s  Maximum bandwidth\n      --downtime=MS     Longest pause allowed at the end of a live migration',
     async run(ctx, args) {
       const { opts, rest } = parseOpts(
         args,
-        { '-l': 'live', '--live': 'live' },
+        { '-l': 'live', '--live': 'live', '-c': 'copyStorage', '--copy-storage': 'copyStorage' },
         { '-p': 'port', '--port': 'port', '-r': 'resource', '--resource': 'resource', '--downtime': 'downtime' },
       );
       needArgs('migrate', rest, 2);
@@ -140,6 +140,7 @@ export const LIFECYCLE_COMMANDS: Command[] = [
         host: m[1]!.replace(/^\[|\]$/g, ''),
         port,
         live: opts.live === true,
+        copyStorage: opts.copyStorage === true,
         bandwidthMiB: num(opts.resource, 'resource'),
         downtimeMs: num(opts.downtime, 'downtime'),
       });

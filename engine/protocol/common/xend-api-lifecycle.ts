@@ -100,6 +100,8 @@ export const lifecycleMethods = defineMethods({
       host: z.string().min(1).max(255).regex(/^[A-Za-z0-9.:[\]_-]+$/),
       port: z.number().int().min(1).max(65535).optional(),
       live: z.boolean().default(false),
+      /** No shared storage: copy the writable disks live to the target's images dir (NBD + blockdev-mirror). */
+      copyStorage: z.boolean().default(false),
       /** MiB/s; default unlimited. */
       bandwidthMiB: z.number().int().positive().max(1_000_000).optional(),
       downtimeMs: z.number().int().positive().max(60_000).optional(),
