@@ -7,7 +7,8 @@ import { clientOf } from './connection.js';
 import { toEngineError } from './errors.js';
 import type { DomainChanges, DomainConfigResult, DomainDeleteResult, DomainRow, DomainUpdateResult } from './types.js';
 
-async function call<K extends MethodName<XendMethods>>(
+/** One engine call with its error turned into an EngineError (also used by lifecycle.ts). */
+export async function call<K extends MethodName<XendMethods>>(
   conn: string,
   method: K,
   ...args: CallArgs<XendMethods, K>

@@ -5,4 +5,5 @@ export * from './consoles.js';
 export * from './domains.js';
 export * from './endpoint.js';
 export * from './errors.js';
+export * from './lifecycle.js';
 export type * from './types.js';

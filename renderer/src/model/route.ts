@@ -5,8 +5,8 @@
 
 export const LOCAL_CONNECTION_ID = 'local';
 
-export type DomainTab = 'overview' | 'details' | 'config' | 'console' | 'serial';
-export const DOMAIN_TABS: readonly DomainTab[] = ['overview', 'details', 'config', 'console', 'serial'];
+export type DomainTab = 'overview' | 'details' | 'config' | 'snapshots' | 'console' | 'serial';
+export const DOMAIN_TABS: readonly DomainTab[] = ['overview', 'details', 'config', 'snapshots', 'console', 'serial'];
 
 export type Route = { view: 'manager' } | { view: 'domain'; conn: string; name: string; tab: DomainTab };
 
