@@ -195,37 +195,43 @@ export async function migrateIn(qmp: QmpClient, runtimeDir: string, source: Read
  * Copy `src` into `sink` without ending it (stream.pipeline with `end: false` waits for a finish
  * that never comes) and without destroying `src`. Resolves once every chunk was accepted by the sink; a sink error rejects.
  */
-export async function copyInto(src: Readable, sink: Writable): Promise<void> {
-  let sinkError: Error | undefined;
-  const onError = (err: Error) => {
-    sinkError = err;
-    src.destroy(err);
-  };
-  sink.on('error', onError);
-  try {
-    // destroyOnReturn off: a relocation socket must outlive its incoming half.
-    for await (const chunk of src.iterator({ destroyOnReturn: false })) {
-      if (!sink.write(chunk as Buffer)) {
-        await new Promise<void>((resolve, reject) => {
-          const done = (err?: Error) => {
-            sink.off('drain', done);
-            sink.off('error', done);
-            if (err) reject(err);
-            else resolve();
-          };
-          sink.on('drain', done);
-          sink.on('error', done);
-        });
+export function copyInto(src: Readable, sink: Writable): Promise<void> {
+  // Event-based rather than an async iterator: a failing sink (QEMU closing its end after the whole
+  // stream) must stop the copy without destroying `src`, which may be a relocation socket that
+  // still has to carry the reply.
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      src.off('data', onData);
+      src.off('end', onEnd);
+      src.off('error', finish);
+      src.off('close', onClose);
+      sink.off('drain', onDrain);
+      sink.off('error', finish);
+      if (err) {
+        src.pause();
+        reject(err);
+        return;
       }
-    }
-    if (sinkError) throw sinkError;
-    // An empty write's callback runs after every earlier write has been handled.
-    await new Promise<void>((resolve, reject) => sink.write(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
-  } catch (err) {
-    throw sinkError ?? err;
-  } finally {
-    sink.off('error', onError);
-  }
+      // An empty write's callback runs after every earlier write has been handled.
+      sink.write(Buffer.alloc(0), (e) => (e ? reject(e) : resolve()));
+    };
+    const onData = (chunk: Buffer) => {
+      if (!sink.write(chunk)) src.pause();
+    };
+    const onDrain = () => src.resume();
+    const onEnd = () => finish();
+    const onClose = () => finish(new Error('the stream closed before its end'));
+    src.on('data', onData);
+    src.once('end', onEnd);
+    src.once('error', finish);
+    src.once('close', onClose);
+    sink.on('drain', onDrain);
+    sink.once('error', finish);
+    src.resume();
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
