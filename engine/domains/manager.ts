@@ -117,6 +117,12 @@ export interface CreateOptions {
   uuid?: string;
   macs?: string[];
   restartCount?: number;
+  /**
+   * Load the guest from a migration stream instead of booting it (restore, incoming migration):
+   * QEMU starts with `-incoming defer`, and this feeds it the stream, resolving once QEMU has
+   * loaded it. Setup and `cont` follow as for a fresh boot.
+   */
+  incoming?: (qmp: QmpClient, runtimeDir: string) => Promise<void>;
 }
 
 export interface ShutdownOptions {
@@ -240,6 +246,16 @@ export class DomainManager {
   /** The config a domain runs with (as changed by mem-set, rename, ...). */
   configOf(ref: string | number): DomainConfig {
     return this.#find(ref).config;
+  }
+
+  /**
+   * The QMP connection of a domain, for the rooms that drive QEMU jobs on it (save, migration,
+   * snapshots, backups). Refused in the states where its QEMU is not usable.
+   */
+  qmpOf(ref: string | number, operation: DomainOperation): QmpClient {
+    const domain = this.#find(ref, operation);
+    this.#require(domain, operation);
+    return domain.qmp;
   }
 
   /** Like info(), but undefined instead of NoSuchDomain (and Domain-0 is not a managed domain). */
@@ -631,7 +647,9 @@ export class DomainManager {
     await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
     let launched;
     try {
-      launched = await launchQemu({ binary: this.#opts.qemuBinary, argv: qemuArgv(plan.options), runtimeDir });
+      const argv = qemuArgv(plan.options);
+      if (opts.incoming) argv.push('-incoming', 'defer');
+      launched = await launchQemu({ binary: this.#opts.qemuBinary, argv, runtimeDir });
     } catch (err) {
       await rm(runtimeDir, { recursive: true, force: true });
       throw err;
@@ -659,6 +677,7 @@ export class DomainManager {
       markGone,
     };
     try {
+      if (opts.incoming) await opts.incoming(qmp, runtimeDir);
       await this.#setup(domain, plan.nics);
       if (!opts.paused) {
         await qmp.execute('cont');

@@ -18,7 +18,12 @@ export type DomainOperation =
   | 'vcpuList'
   | 'sysrq'
   | 'dumpCore'
-  | 'hotplug';
+  | 'hotplug'
+
+  | 'save'
+  | 'migrate'
+  | 'snapshot'
+  | 'backup';
 
 export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[]>> = {
   /** Hard kill: always allowed except while already dying. */
@@ -46,6 +51,12 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   dumpCore: ['running', 'paused', 'shutdown', 'crashed'],
   /** Attach or detach disks and NICs, change CD media: QEMU must be live; unplug needs the guest to run. */
   hotplug: ['running', 'paused'],
+  /** Save to a file or migrate: QEMU's migration stream needs a guest that is not stopping. */
+  save: ['running', 'paused'],
+  migrate: ['running', 'paused'],
+  /** Internal snapshots and backup jobs of a live QEMU. */
+  snapshot: ['running', 'paused'],
+  backup: ['running', 'paused'],
 };
 
 export function isAllowed(operation: DomainOperation, status: DomainStatus): boolean {

@@ -23,6 +23,7 @@ import { NetworkService } from './network-service.js';
 import { findQemuImg } from '../qemu/index.js';
 import { loadOrCreateWebToken, startWebMode, type WebMode } from './web.js';
 import { loadSettings } from './settings.js';
+import { startRelocation } from './relocation.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
 import type { XenstoreClient } from '../xenstore/index.js';
@@ -97,6 +98,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       accel: accel.accel,
       accelReason: accel.reason,
       engineVersion: ENGINE_VERSION,
+      relocationToken: settings.relocationToken,
     });
     // One stats tick for all domains; `stats.cpu` (CPU only) is kept for clients that only draw sparklines.
     stats = new StatsCollector({
@@ -167,6 +169,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
     }
+    const relocation = await startRelocation(settings, manager, paths.imagesDir, logger);
     // Autostart runs in the background: clients can connect and watch the domains come up.
     void service.autostart((m) => logger.log('INFO', 'xend', m));
     let stopped = false;
@@ -179,6 +182,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         if (stopped) return;
         stopped = true;
         stats?.stop();
+        await relocation?.close();
         await web?.close();
         await listener?.close();
         server.closeAll();

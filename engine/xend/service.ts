@@ -21,6 +21,7 @@ import type { StreamOpeners } from '../protocol/node/server.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
 import { hostInfo, type HostInfo } from './host.js';
+import { lifecycleHandlers } from './lifecycle-service.js';
 
 export interface XendServiceOptions {
   manager: DomainManager;
@@ -31,6 +32,8 @@ export interface XendServiceOptions {
   accel: Accelerator;
   accelReason: string;
   engineVersion: string;
+  /** xend-relocation-token: what `xm migrate` authenticates to other engines with. */
+  relocationToken?: string;
   /** Tells clients about changes that are not domain lifecycle events (definitions). */
   notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
 }
@@ -275,6 +278,7 @@ export class XendService {
         if (path !== undefined) checkOutputPath(path);
         return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
       },
+      ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify, relocationToken: this.#o.relocationToken }),
     };
   }
 
@@ -374,7 +378,7 @@ async function codedAsync<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** A path a client asks the engine (or QEMU) to write: absolute, in an existing directory, not a directory itself. */
-function checkOutputPath(path: string): void {
+export function checkOutputPath(path: string): void {
   const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
   // eslint-disable-next-line no-control-regex
   if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');

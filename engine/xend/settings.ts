@@ -12,9 +12,26 @@ export interface XendSettings {
   webAllowRemote: boolean;
   /** Extra folders the web-mode file picker may browse, `(browse-folders '/srv/iso:/mnt/images')`. */
   browseFolders: string[];
+  /** Xen's relocation service (live migration in): off unless asked, and never without a token. */
+  relocationServer: boolean;
+  relocationPort: number;
+  /** '' listens on every address, as in Xen. */
+  relocationAddress: string;
+  /** Space-separated regexes in the file; a peer address must match one. Empty: any peer may try. */
+  relocationHostsAllow: string[];
+  /** Shared by the engines that migrate to each other (HMAC challenge, never sent). */
+  relocationToken?: string;
 }
 
-export const DEFAULT_SETTINGS: XendSettings = { accel: 'auto', webAllowRemote: false, browseFolders: [] };
+export const DEFAULT_SETTINGS: XendSettings = {
+  accel: 'auto',
+  webAllowRemote: false,
+  browseFolders: [],
+  relocationServer: false,
+  relocationPort: 8002,
+  relocationAddress: '',
+  relocationHostsAllow: [],
+};
 
 export interface SettingsResult {
   settings: XendSettings;
@@ -43,6 +60,31 @@ export function parseSettings(text: string, file: string): SettingsResult {
         break;
       case 'browse-folders':
         settings.browseFolders = value.split(':').filter((p) => p.startsWith('/'));
+        break;
+      case 'xend-relocation-server':
+        settings.relocationServer = parseYesNo(value, `${file}:${index + 1}: xend-relocation-server`);
+        break;
+      case 'xend-relocation-port': {
+        const port = Number(value);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${file}:${index + 1}: xend-relocation-port must be a port number, got ${value}`);
+        settings.relocationPort = port;
+        break;
+      }
+      case 'xend-relocation-address':
+        settings.relocationAddress = value;
+        break;
+      case 'xend-relocation-hosts-allow':
+        settings.relocationHostsAllow = value.split(/\s+/).filter(Boolean);
+        for (const re of settings.relocationHostsAllow) {
+          try {
+            new RegExp(re);
+          } catch {
+            throw new Error(`${file}:${index + 1}: xend-relocation-hosts-allow: '${re}' is not a valid regular expression`);
+          }
+        }
+        break;
+      case 'xend-relocation-token':
+        settings.relocationToken = value || undefined;
         break;
       default:
         warnings.push(`${file}:${index + 1}: unknown setting '${key}' ignored`);

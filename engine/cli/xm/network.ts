@@ -3,7 +3,8 @@
 // (which must be the module imported first: these entries use its argument helpers).
 
 import { VIF_KEYS } from '../../config/index.js';
-import { needArgs, parseOpts, ref, UsageError, type Command } from './commands.js';
+import { needArgs, parseOpts, ref, UsageError } from './args.js';
+import type { Command } from './commands.js';
 import { formatNetList, formatNicList } from './network-format.js';
 
 export const NETWORK_COMMANDS: Command[] = [

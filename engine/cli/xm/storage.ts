@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseSize } from '../../storage/index.js';
-import { needArgs, parseOpts, ref, UsageError, type Command } from './commands.js';
+import { needArgs, parseOpts, ref, UsageError } from './args.js';
+import type { Command } from './commands.js';
 import { formatBlockList, formatBytes, formatPoolList, formatVolList } from './storage-format.js';
 
 function volumeFormat(v: string | true | undefined): 'qcow2' | 'raw' {

@@ -8,6 +8,7 @@ import { installMethods } from './xend-api-install.js';
 import { storageEvents, storageMethods } from './xend-api-storage.js';
 import { networkEvents, networkMethods } from './xend-api-network.js';
 import { statsEvents, statsMethods } from './xend-api-stats.js';
+import { lifecycleMethods } from './xend-api-lifecycle.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -358,6 +359,7 @@ export const xendMethods = defineMethods({
   },
   ...storageMethods,
   ...networkMethods,
+  ...lifecycleMethods,
 });
 
 export type XendMethods = typeof xendMethods;

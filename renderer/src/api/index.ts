@@ -7,5 +7,6 @@ export * from './endpoint.js';
 export * from './install.js';
 export * from './errors.js';
 export * from './stats.js';
+export * from './lifecycle.js';
 export type * from './types.js';
 export * from './host.js';

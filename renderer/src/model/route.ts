@@ -6,8 +6,8 @@
 
 export const LOCAL_CONNECTION_ID = 'local';
 
-export type DomainTab = 'overview' | 'details' | 'performance' | 'config' | 'console' | 'serial';
-export const DOMAIN_TABS: readonly DomainTab[] = ['overview', 'details', 'performance', 'config', 'console', 'serial'];
+export type DomainTab = 'overview' | 'details' | 'performance' | 'config' | 'snapshots' | 'console' | 'serial';
+export const DOMAIN_TABS: readonly DomainTab[] = ['overview', 'details', 'performance', 'config', 'snapshots', 'console', 'serial'];
 
 export type HostTab = 'storage' | 'networks';
 export const HOST_TABS: readonly HostTab[] = ['storage', 'networks'];

@@ -1,0 +1,89 @@
+// Handlers of xend-api-lifecycle.ts: save/restore, snapshots, clones, backups, migration. Thin:
+// paths are checked here, the work is done by engine/migration.
+
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import type { Dom0Paths } from '../common/paths.js';
+import type { DomainDefinitions, DomainManager } from '../domains/index.js';
+import { backupDomain, cloneDomain, migrateDomain, MigrationError, restoreBackup, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
+import type { Handlers } from '../protocol/common/define.js';
+import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
+import { checkOutputPath } from './service.js';
+
+export interface LifecycleServiceOptions {
+  manager: DomainManager;
+  definitions: DomainDefinitions;
+  paths: Dom0Paths;
+  notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
+  relocationToken?: string;
+}
+
+export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<LifecycleMethods> {
+  const { manager } = o;
+  const snapshots = new Snapshots(o);
+  return {
+    'domain.save': async ({ ref, path, keepRunning }, ctx) => {
+      checkOutputPath(path);
+      return saveDomain(manager, ref, path, { keepRunning, signal: ctx.signal });
+    },
+    'domain.restore': async ({ path, paused }) => {
+      checkInputFile(path);
+      const info = await restoreDomain(manager, path, { paused });
+      return { name: info.name, domid: info.domid };
+    },
+    'snapshot.create': ({ domain, name, description }) => snapshots.create(domain, name, description),
+    'snapshot.list': ({ domain }) => snapshots.list(domain),
+    'snapshot.revert': ({ domain, name }) => snapshots.revert(domain, name),
+    'snapshot.delete': async ({ domain, name }) => {
+      await snapshots.delete(domain, name);
+      return null;
+    },
+    'domain.clone': async ({ source, name, linked }) => {
+      const def = await cloneDomain(o, source, name, { linked });
+      o.notify?.({ kind: 'defined', name: def.name });
+      return { name: def.name, path: def.path, uuid: def.config.uuid!, disks: def.config.disk.map((d) => d.target) };
+    },
+    'domain.backup': async ({ domain, dir }) => {
+      if (dir !== undefined) checkDirectory(dir);
+      return backupDomain(o, domain, dir);
+    },
+    'domain.backupRestore': async ({ path, name, replace }) => {
+      checkInputFile(path);
+      const def = await restoreBackup(o, path, { name, replace });
+      o.notify?.({ kind: 'defined', name: def.name });
+      return { name: def.name, path: def.path };
+    },
+    'domain.migrate': async ({ ref, host, port, live, copyStorage, bandwidthMiB, downtimeMs }, ctx) => {
+      if (!o.relocationToken) {
+        throw new MigrationError('RelocationRefused', 'set (xend-relocation-token ...) in xend.conf to the token the target engine shares, then restart xend');
+      }
+      return migrateDomain(manager, ref, {
+        host,
+        port,
+        token: o.relocationToken,
+        live,
+        copyStorage,
+        maxBandwidth: bandwidthMiB === undefined ? undefined : bandwidthMiB * 1024 * 1024,
+        downtimeLimitMs: downtimeMs,
+        signal: ctx.signal,
+      });
+    },
+  };
+}
+
+/** A directory a client asks the engine to write into: absolute and existing. */
+export function checkDirectory(path: string): void {
+  const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
+  // eslint-disable-next-line no-control-regex
+  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw bad('not an existing directory');
+}
+
+/** A file a client asks the engine to read: absolute, existing, a regular file. */
+export function checkInputFile(path: string): void {
+  const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
+  // eslint-disable-next-line no-control-regex
+  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  if (!existsSync(path)) throw bad('no such file');
+  if (!statSync(path).isFile()) throw bad('not a regular file');
+}

@@ -1,0 +1,23 @@
+// Snapshots (and, later, save/restore, clone, migrate) of a domain: one function per engine method,
+// as in domains.ts. They reject with EngineError.
+
+import type { Snapshot } from '../../../engine/protocol/common/xend-api-lifecycle.js';
+import { engineCall as call } from './call.js';
+
+export type { Snapshot };
+
+export function snapshotList({ conn, domain }: { conn: string; domain: string }): Promise<Snapshot[]> {
+  return call(conn, 'snapshot.list', { domain });
+}
+
+export function snapshotCreate({ conn, domain, name, description }: { conn: string; domain: string; name: string; description: string }): Promise<Snapshot> {
+  return call(conn, 'snapshot.create', { domain, name, description });
+}
+
+export async function snapshotRevert({ conn, domain, name }: { conn: string; domain: string; name: string }): Promise<void> {
+  await call(conn, 'snapshot.revert', { domain, name });
+}
+
+export async function snapshotDelete({ conn, domain, name }: { conn: string; domain: string; name: string }): Promise<void> {
+  await call(conn, 'snapshot.delete', { domain, name });
+}
