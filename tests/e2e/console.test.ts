@@ -188,6 +188,10 @@ describe('guest consoles', () => {
       const viewer = p.getByLabel('Graphical console of con-r');
       await expect.poll(() => viewer.getAttribute('data-connected'), { timeout: 60_000 }).toBe('true');
       const idBefore = (await engine.xm('domid', 'con-r')).stdout.trim();
+      // The power button only reboots once the guest's acpid runs (it starts before the ready
+      // marker): on a loaded machine 11 s of uptime is not enough to be sure of that.
+      const log = join(engine.home, 'run/domains/con-r/serial.log');
+      await waitUntil('con-r has booted', () => existsSync(log) && READY.test(readFileSync(log, 'utf8')), 120_000);
       // Xen's restart-loop guard destroys a domain that reboots within 10 s of starting.
       await expect.poll(async () => Number(/(\d+):(\d+)$/.exec((await engine.xm('uptime', 'con-r')).stdout.trim())?.[2] ?? 0), { timeout: 60_000, interval: 1000 }).toBeGreaterThan(11);
       expect((await engine.xm('reboot', 'con-r')).code).toBe(0);
