@@ -89,7 +89,8 @@ it('checks the fields, sends the options, shows progress, then the downtime achi
   await flush();
   const el = document.createElement('div');
   document.body.append(el);
-  const app = createApp(MigrateDialog, { conn: 'local', name: 'vm1' });
+  const props: Record<string, unknown> = { conn: 'local', name: 'vm1' };
+  const app = createApp(MigrateDialog, props);
   app.use(pinia);
   app.mount(el);
   unmounts.push(() => app.unmount());
