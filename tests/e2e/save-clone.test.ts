@@ -96,3 +96,16 @@ test('Clone… of a stopped domain: the new domain appears in the list', async (
   expect(cfg).toContain('clone-copy');
   await saveScreenshot(page, 'save-clone-cloned');
 });
+
+test("the domain window's Save and Restore: the header's state follows", async () => {
+  await page.getByRole('row', { name: 'save-e2e', exact: true }).dblclick();
+  const header = page.locator('.window-header');
+  await expect.poll(() => header.textContent(), { timeout: 30_000 }).toContain('Running');
+  await header.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect.poll(() => header.textContent(), { timeout: 120_000 }).toContain('Saved');
+  await saveScreenshot(page, 'save-clone-window-saved');
+  await header.getByRole('button', { name: 'Restore', exact: true }).click();
+  await expect.poll(() => header.textContent(), { timeout: 120_000 }).toContain('Running');
+  expect(existsSync(join(engine.home, 'data/save/save-e2e.save'))).toBe(false);
+  expect(await header.getByRole('button', { name: 'Migrate…', exact: true }).isEnabled()).toBe(true);
+});
