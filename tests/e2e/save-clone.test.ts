@@ -103,6 +103,8 @@ test("the domain window's Save and Restore: the header's state follows", async (
   await expect.poll(() => header.textContent(), { timeout: 30_000 }).toContain('Running');
   await header.getByRole('button', { name: 'Save', exact: true }).click();
   await expect.poll(() => header.textContent(), { timeout: 120_000 }).toContain('Saved');
+  await expect.poll(() => page.locator('#domain-panel-overview').textContent()).toContain('Saved');
+  expect(await header.getByRole('button', { name: 'Clone…', exact: true }).isDisabled()).toBe(true);
   await saveScreenshot(page, 'save-clone-window-saved');
   await header.getByRole('button', { name: 'Restore', exact: true }).click();
   await expect.poll(() => header.textContent(), { timeout: 120_000 }).toContain('Running');
