@@ -1,7 +1,7 @@
 // Save/restore, live migration, snapshots, backups and clones: the public API of engine/migration.
 export { MigrationError } from './errors.js';
 export type { MigrationErrorCode } from './errors.js';
-export { readSaveHeader, restoreDomain, saveDomain } from './save-restore.js';
+export { hasManagedSave, managedSave, managedSavePath, readSaveHeader, restoreDomain, restoreManagedSave, saveDomain } from './save-restore.js';
 export type { RestoreOptions, SaveOptions, SaveResult } from './save-restore.js';
 export type { MigrationProgress } from './qemu-stream.js';
 export { Snapshots, snapshotDisks } from './snapshots.js';

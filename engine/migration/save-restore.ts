@@ -3,8 +3,8 @@
 // for the last pages, so a save that fails (disk full, xend killed, cancelled) leaves the guest
 // running, and the final name only ever holds a complete, fsync'd file.
 
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadDomainConfigText, serializeDomainConfig } from '../config/index.js';
 import type { DomainInfo, DomainManager } from '../domains/index.js';
@@ -114,6 +114,40 @@ export async function restoreDomain(manager: DomainManager, path: string, opts: 
     paused: opts.paused,
     incoming: (qmp, runtimeDir) => migrateIn(qmp, runtimeDir, createReadStream(path, { start: streamOffset })),
   });
+}
+
+/**
+ * Managed save (libvirt's managedsave): a defined domain saved to `<data>/save/<name>.save`, where
+ * `domain.list` sees it as saved and `domain.start` restores it instead of booting.
+ */
+export function managedSavePath(dataDir: string, name: string): string {
+  return join(dataDir, 'save', `${name}.save`);
+}
+
+export function hasManagedSave(dataDir: string, name: string): boolean {
+  return existsSync(managedSavePath(dataDir, name));
+}
+
+export async function managedSave(manager: DomainManager, dataDir: string, name: string, opts: SaveOptions = {}): Promise<SaveResult> {
+  await mkdir(join(dataDir, 'save'), { recursive: true, mode: 0o700 });
+  return saveDomain(manager, name, managedSavePath(dataDir, name), opts);
+}
+
+/** Restores the domain's managed save, if any, and deletes the file once the domain runs. */
+export async function restoreManagedSave(manager: DomainManager, dataDir: string, name: string, opts: RestoreOptions = {}): Promise<DomainInfo | undefined> {
+  const path = managedSavePath(dataDir, name);
+  if (!existsSync(path)) return undefined;
+  let info;
+  try {
+    info = await restoreDomain(manager, path, opts);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const message = `could not restore domain '${name}' from its saved state ${path}: ${(err as Error).message}; the file is kept (delete it to boot the domain afresh)`;
+    throw code === 'DomainExists' ? err : new MigrationError('RestoreFailed', message);
+  }
+  // Restored: the state now lives in the domain; an old file would bring it back twice.
+  await rm(path, { force: true });
+  return info;
 }
 
 async function syncPath(path: string, flags: 'r' | 'r+'): Promise<void> {

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DomainDefinitions, DomainManager } from '../domains/index.js';
-import { backupDomain, cloneDomain, migrateDomain, MigrationError, restoreBackup, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
+import { backupDomain, cloneDomain, managedSave, migrateDomain, MigrationError, restoreBackup, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
 import { checkOutputPath } from './service.js';
@@ -25,6 +25,12 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
     'domain.save': async ({ ref, path, keepRunning }, ctx) => {
       checkOutputPath(path);
       return saveDomain(manager, ref, path, { keepRunning, signal: ctx.signal });
+    },
+    'domain.managedSave': async ({ name }, ctx) => {
+      if (!(await o.definitions.get(name))) {
+        throw new MigrationError('SaveFailed', `domain '${name}' is not defined (started from a file): save it with xm save ${name} <file> instead`);
+      }
+      return managedSave(manager, o.paths.dataDir, name, { signal: ctx.signal });
     },
     'domain.restore': async ({ path, paused }) => {
       checkInputFile(path);

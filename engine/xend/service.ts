@@ -22,6 +22,7 @@ import type { XendStreams } from '../protocol/common/xend-api.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
 import { hostInfo, type HostInfo } from './host.js';
 import { lifecycleHandlers } from './lifecycle-service.js';
+import { hasManagedSave, managedSavePath, restoreManagedSave } from '../migration/index.js';
 
 export interface XendServiceOptions {
   manager: DomainManager;
@@ -103,12 +104,13 @@ export class XendService {
       'domain.start': async ({ name, paused }) => {
         const def = await definitions.get(name);
         if (!def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
-        const info = await codedAsync(() => manager.create(def.config, { paused }));
+        const info = (await restoreManagedSave(manager, this.#o.paths.dataDir, def.name, { paused })) ?? (await codedAsync(() => manager.create(def.config, { paused })));
         return { name: info.name, domid: info.domid };
       },
       'domain.undefine': async ({ name }) => {
         if (manager.lookup(name)) throw new DomainError('InvalidState', `Domain '${name}' is running; shut it down or destroy it before deleting it.`);
         await definitions.remove(name);
+        await rm(managedSavePath(this.#o.paths.dataDir, name), { force: true });
         this.#o.notify?.({ kind: 'undefined', name });
         return null;
       },
@@ -151,6 +153,7 @@ export class XendService {
         }
         if (def) {
           await definitions.remove(name);
+          await rm(managedSavePath(this.#o.paths.dataDir, name), { force: true });
           this.#o.notify?.({ kind: 'undefined', name });
         }
         return { deleted };
@@ -347,6 +350,7 @@ export class XendService {
         maxmem: def.config.maxmem ?? def.config.memory,
         vcpus: def.config.vcpus,
         cpuTime: 0,
+        saved: hasManagedSave(this.#o.paths.dataDir, def.name) || undefined,
         configPath: def.path,
         config: includeConfig ? serializeDomainConfig(def.config) : undefined,
       });

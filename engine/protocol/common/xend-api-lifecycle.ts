@@ -36,6 +36,14 @@ export const lifecycleMethods = defineMethods({
       'on failure the domain keeps running and no file is left.',
     errors: ['NoSuchDomain', 'InvalidState', 'InvalidPath', 'SaveFailed'],
   },
+  'domain.managedSave': {
+    params: z.object({ name: domainName }),
+    result: z.object({ path: z.string(), bytes: z.number(), downtimeMs: z.number(), totalMs: z.number() }),
+    doc:
+      "Save a running or paused defined domain to <data>/save/<name>.save and destroy it (libvirt's managedsave, the " +
+      "GUI's Save): domain.list then shows it halted with saved: true, and domain.start (xm start) restores it.",
+    errors: ['NoSuchDomain', 'InvalidState', 'SaveFailed'],
+  },
   'domain.restore': {
     params: z.object({ path: hostPath, paused: z.boolean().default(false) }),
     result: z.object({ name: z.string(), domid: z.number().int() }),

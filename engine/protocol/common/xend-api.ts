@@ -30,6 +30,8 @@ export const domainRowSchema = z.object({
   accel: z.string().optional(),
   startTime: z.number().optional(),
   restartCount: z.number().int().optional(),
+  /** A halted defined domain with a managed save (domain.managedSave): domain.start restores it. */
+  saved: z.boolean().optional(),
   /** Path of the config file for defined domains. */
   configPath: z.string().optional(),
   /** The running (or defined) config, as an xm file: `xm list --long` prints it as an S-expression. */
@@ -205,8 +207,8 @@ export const xendMethods = defineMethods({
   'domain.start': {
     params: z.object({ name: z.string().min(1), paused: z.boolean().default(false) }),
     result: z.object({ name: z.string(), domid: z.number().int() }),
-    doc: 'Start a defined domain (xm start). Refused while it runs.',
-    errors: ['NoSuchDomain', 'DomainExists'],
+    doc: 'Start a defined domain (xm start), restoring its managed save instead of booting if it has one. Refused while it runs.',
+    errors: ['NoSuchDomain', 'DomainExists', 'RestoreFailed'],
   },
   'domain.undefine': {
     params: z.object({ name: z.string().min(1) }),

@@ -21,3 +21,27 @@ export async function snapshotRevert({ conn, domain, name }: { conn: string; dom
 export async function snapshotDelete({ conn, domain, name }: { conn: string; domain: string; name: string }): Promise<void> {
   await call(conn, 'snapshot.delete', { domain, name });
 }
+
+/** The GUI's Save: a managed save the domain's Run (domain.start) restores. */
+export function domainManagedSave({ conn, name }: { conn: string; name: string }): Promise<{ bytes: number; downtimeMs: number; totalMs: number }> {
+  return call(conn, 'domain.managedSave', { name });
+}
+
+export function domainClone({ conn, source, name, linked }: { conn: string; source: string; name: string; linked: boolean }): Promise<{ name: string; disks: string[] }> {
+  return call(conn, 'domain.clone', { source, name, linked });
+}
+
+export interface MigrateRequest {
+  conn: string;
+  name: string;
+  host: string;
+  port?: number;
+  live: boolean;
+  copyStorage: boolean;
+  bandwidthMiB?: number;
+  downtimeMs?: number;
+}
+
+export function domainMigrate({ conn, name, ...rest }: MigrateRequest): Promise<{ downtimeMs: number; totalMs: number; bytes: number }> {
+  return call(conn, 'domain.migrate', { ref: name, ...rest });
+}
