@@ -63,7 +63,7 @@ describe('engine connection', () => {
     engine([client]);
     const { states, opened, changed } = open();
     await settle();
-    expect(client.subscribed).toEqual([['domain.*', 'stats.*', 'storage.changed', 'network.changed']]);
+    expect(client.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed']]);
     expect(states.map((s) => s.status)).toEqual(['connecting', 'open']);
     expect(opened).toHaveBeenCalledTimes(1);
     client.emit('domain.changed', { kind: 'started', name: 'vm1', domid: 3 });
@@ -81,16 +81,17 @@ describe('engine connection', () => {
     expect(host).toHaveBeenCalledTimes(2);
   });
 
-  it('subscribes to stats events too and forwards each stats.cpu sample', async () => {
+  it('subscribes to stats.sample (not stats.cpu, a subset of it) and forwards each tick', async () => {
     const client = fakeClient();
     engine([client]);
-    const cpu = vi.fn();
-    open({ onCpuStats: cpu });
+    const ticks = vi.fn();
+    open({ onStatsSample: ticks });
     await settle();
-    expect(client.subscribed.at(-1)).toContain('stats.*');
-    const sample = { time: 1, host: 7.5, domains: [{ domid: 3, name: 'vm1', cpu: 12 }] };
-    client.emit('stats.cpu', sample);
-    expect(cpu).toHaveBeenCalledWith(sample);
+    expect(client.subscribed.at(-1)).toContain('stats.sample');
+    expect(client.subscribed.at(-1)).not.toContain('stats.cpu');
+    const tick = { time: 1, interval: 1, host: { time: 1, cpu: 7.5, cpuTime: 1, memTotal: 1024, memUsed: 512, load: [0, 0, 0] as [number, number, number] }, domains: [] };
+    client.emit('stats.sample', tick);
+    expect(ticks).toHaveBeenCalledWith(tick);
   });
 
   it('reconnects after the engine goes away, and reports open again so views re-read', async () => {
@@ -104,7 +105,7 @@ describe('engine connection', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(states.at(-1)?.status).toBe('open');
     expect(opened).toHaveBeenCalledTimes(2);
-    expect(second.subscribed).toEqual([['domain.*', 'stats.*', 'storage.changed', 'network.changed']]);
+    expect(second.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed']]);
   });
 
   it('backs off 1, 2, 4, 8 s and then every 15 s while the engine cannot be reached', async () => {

@@ -1,12 +1,14 @@
 // The stats store behind the manager's CPU sparklines, a fresh Pinia per test: the last 40
 // samples per (connection, domain), Domain-0 fed by the host value, a restart (new domid) starting
 // the line again, and domains leaving the list dropped. Also end to end through the API layer with
-// a fake engine: stats.cpu events pushed by the engine reach the store, no polling.
+// a fake engine: the CPU figures of the stats.sample ticks pushed by the engine reach the store, no
+// polling.
 
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectionCloseAll, setClientFactory } from '../../renderer/src/api/connection.js';
 import type { ClientFactory } from '../../renderer/src/api/connection.js';
+import type { StatsSampleEvent } from '../../renderer/src/api/stats.js';
 import type { CpuStatsEvent } from '../../renderer/src/api/types.js';
 import { useConnectionsStore } from '../../renderer/src/stores/connections.js';
 import { useDomainsStore } from '../../renderer/src/stores/domains.js';
@@ -15,6 +17,21 @@ import { fakeClient, installElectronBridge, row, runningRow, settle } from './re
 
 function sample(host: number, domains: { domid: number; name: string; cpu: number }[] = [], time = Date.now()): CpuStatsEvent {
   return { time, host, domains };
+}
+
+/** A stats.sample tick with these CPU figures (the other figures do not matter here). */
+function tick(host: number, domains: { domid: number; name: string; cpu: number }[], time = Date.now()): StatsSampleEvent {
+  return {
+    time,
+    interval: 1,
+    host: { time, cpu: host, cpuTime: 100, memTotal: 1024, memUsed: 512, load: [0, 0, 0] },
+    domains: domains.map(({ domid, name, cpu }) => ({
+      time, cpu, hostCpu: cpu / 2, steal: 0, cpuTime: 1, vcpuCpu: [cpu], memActual: 128, memUsed: 40,
+      diskRd: 0, diskWr: 0, diskRdOps: 0, diskWrOps: 0, diskRdTotal: 0, diskWrTotal: 0, diskRdOpsTotal: 0, diskWrOpsTotal: 0,
+      netRx: null, netTx: null, netRxTotal: null, netTxTotal: null,
+      domid, name, status: 'running' as const, vcpus: 1, memory: 128, maxmem: 128, nets: 1, vbds: 1,
+    })),
+  };
 }
 
 beforeEach(() => {
@@ -105,7 +122,7 @@ describe('stats through the API layer', () => {
     removeBridge();
   });
 
-  it('subscribes to stats.*, feeds stats.cpu events into the store, and a refreshed list drops vanished domains', async () => {
+  it('subscribes to stats.sample, feeds the CPU figures of its ticks into the store, and a refreshed list drops vanished domains', async () => {
     let rows = [row('Domain-0', { domid: 0, status: 'running' }), runningRow('vm1', 3), runningRow('vm2', 4)];
     const client = fakeClient({ 'domain.list': () => rows });
     previous = setClientFactory(async () => client.asClient());
@@ -113,10 +130,10 @@ describe('stats through the API layer', () => {
     const domains = useDomainsStore();
     const stats = useStatsStore();
     await settle(20);
-    expect(client.subscribed).toEqual([['domain.*', 'stats.*', 'storage.changed', 'network.changed']]);
+    expect(client.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed']]);
 
-    client.emit('stats.cpu', sample(8, [{ domid: 3, name: 'vm1', cpu: 25 }, { domid: 4, name: 'vm2', cpu: 50 }]));
-    client.emit('stats.cpu', sample(9, [{ domid: 3, name: 'vm1', cpu: 26 }, { domid: 4, name: 'vm2', cpu: 51 }]));
+    client.emit('stats.sample', tick(8, [{ domid: 3, name: 'vm1', cpu: 25 }, { domid: 4, name: 'vm2', cpu: 50 }]));
+    client.emit('stats.sample', tick(9, [{ domid: 3, name: 'vm1', cpu: 26 }, { domid: 4, name: 'vm2', cpu: 51 }]));
     expect(stats.samplesOf('local', 'Domain-0')).toEqual([8, 9]);
     expect(stats.samplesOf('local', 'vm1')).toEqual([25, 26]);
     expect(stats.samplesOf('local', 'vm2')).toEqual([50, 51]);

@@ -106,9 +106,12 @@ export const useConnectionsStore = defineStore('connections', () => {
         void domains.refresh(id);
       },
       onDomainChanged: (event) => domains.domainChanged(id, event),
-      onCpuStats: (sample) => stats.addSample(id, sample),
       onHostChanged: () => useHostStore().changed(id),
-      onStatsSample: (tick) => usePerfStore().addTick(id, tick),
+      // Both stores take the same tick in the same task: one re-render per tick, not one per store.
+      onStatsSample: (tick) => {
+        stats.addTick(id, tick);
+        usePerfStore().addTick(id, tick);
+      },
     });
   }
 

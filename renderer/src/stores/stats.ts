@@ -1,5 +1,6 @@
 // Live CPU use for the manager list's sparklines: per connection and domain name, the last
-// CPU_HISTORY samples of the engine's `stats.cpu` events (pushed once a second; nothing polls).
+// CPU_HISTORY samples of the CPU figures of the engine's `stats.sample` ticks (pushed once a
+// second; nothing polls), in the shape of its `stats.cpu` event (which carries the same figures).
 // Domain-0 takes the sample's `host` value (the host's CPU %); a guest takes its `cpu` (% of its
 // vCPUs). A series starts again when the domain's id changes (it was restarted), and is dropped
 // when the domain leaves the list or stops running, or its connection (re)opens or goes away.
@@ -7,7 +8,7 @@
 
 import { defineStore } from 'pinia';
 import { readonly, ref } from 'vue';
-import type { CpuStatsEvent, DomainRow } from '../api/index.js';
+import type { CpuStatsEvent, DomainRow, StatsSampleEvent } from '../api/index.js';
 
 /** Samples kept per domain: 40 s at one a second. */
 export const CPU_HISTORY = 40;
@@ -64,6 +65,11 @@ export const useStatsStore = defineStore('stats', () => {
     push(series, HOST_DOMAIN.name, HOST_DOMAIN.domid, sample.host);
   }
 
+  /** One `stats.sample` tick of connection `conn`: its CPU figures, as `stats.cpu` has them. */
+  function addTick(conn: string, tick: StatsSampleEvent): void {
+    addSample(conn, { time: tick.time, host: tick.host.cpu, domains: tick.domains.map((d) => ({ domid: d.domid, name: d.name, cpu: d.cpu })) });
+  }
+
   /**
    * A new domain.list of `conn`: drops the series of domains that left the list or do not run,
    * and starts again those whose id changed.
@@ -87,6 +93,7 @@ export const useStatsStore = defineStore('stats', () => {
     samplesOf,
     latestOf,
     addSample,
+    addTick,
     syncRows,
     forgetConnection,
   };
