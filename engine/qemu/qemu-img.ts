@@ -5,9 +5,9 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import { promisify } from 'node:util';
 import { findQemuImg } from './binary.js';
+import { hasControlCharacter, isSafeAbsolutePath } from '../common/safe-path.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,11 +36,8 @@ export class QemuImgError extends Error {
   }
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 function checkPath(path: string): string {
-  if (!isAbsolute(path) || CONTROL.test(path)) throw new QemuImgError('bad-argument', `${path}: an image path must be absolute, without control characters`);
+  if (!isSafeAbsolutePath(path)) throw new QemuImgError('bad-argument', `${path}: an image path must be absolute, without control characters`);
   return path;
 }
 
@@ -86,7 +83,7 @@ export class QemuImg {
 
   /** Internal snapshots of a stopped domain's qcow2 image: take, revert to, delete. */
   async snapshot(op: 'create' | 'apply' | 'delete', name: string, path: string): Promise<void> {
-    if (name === '' || CONTROL.test(name)) throw new QemuImgError('bad-argument', `'${name}' is not a usable snapshot name`);
+    if (name === '' || hasControlCharacter(name)) throw new QemuImgError('bad-argument', `'${name}' is not a usable snapshot name`);
     const flag = { create: '-c', apply: '-a', delete: '-d' }[op];
     await this.#run(['snapshot', flag, name, '--', checkPath(path)]);
   }

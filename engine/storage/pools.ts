@@ -8,11 +8,12 @@
 
 import { existsSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
 import { StorageError } from './errors.js';
 import { QemuImg, QemuImgError } from '../qemu/index.js';
+import { isSafeAbsolutePath } from '../common/safe-path.js';
 
 export type VolumeFormat = 'qcow2' | 'raw';
 
@@ -87,7 +88,7 @@ export class StoragePools {
   /** Add a folder as a pool. The folder must exist (created only for the default pool). */
   async definePool(opts: { name: string; path: string }): Promise<PoolInfo> {
     checkName(opts.name, 'pool');
-    if (!isAbsolute(opts.path) || hasControl(opts.path)) throw new StorageError('InvalidPath', `${opts.path}: give the pool folder as an absolute path`);
+    if (!isSafeAbsolutePath(opts.path)) throw new StorageError('InvalidPath', `${opts.path}: give the pool folder as an absolute path`);
     if (!existsSync(opts.path) || !statSync(opts.path).isDirectory()) {
       throw new StorageError('InvalidPath', `${opts.path} is not an existing folder; create it first`);
     }
@@ -219,7 +220,7 @@ export class StoragePools {
    * inside a pool; local ones any regular file.
    */
   async checkPath(path: string, local: boolean): Promise<string> {
-    if (!isAbsolute(path) || hasControl(path)) throw new StorageError('InvalidPath', `${path}: give an absolute path without control characters`);
+    if (!isSafeAbsolutePath(path)) throw new StorageError('InvalidPath', `${path}: give an absolute path without control characters`);
     const real = safeRealpath(path);
     if (!real || !statSync(real).isFile()) throw new StorageError('InvalidPath', `${path} is not an existing image file`);
     if (!local && !(await this.poolOf(real))) {
@@ -345,10 +346,6 @@ function checkName(name: string, what: string): void {
   }
 }
 
-function hasControl(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f]/.test(s);
-}
 
 function safeRealpath(path: string): string | undefined {
   try {
