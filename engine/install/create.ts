@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
 import { serializeDomainConfig, type DomainConfig } from '../config/index.js';
 import type { DomainDefinitions, DomainEvent } from '../domains/index.js';
-import { createImage, imageInfo } from '../qemu/index.js';
+import { QemuImg } from '../qemu/index.js';
 import { findOs, genericOs, loadCatalogue, osFromIsoLabel, type OsEntry } from './catalogue.js';
 import { InstallError } from './errors.js';
 import { checkReadableFile, readIsoLabel } from './media.js';
@@ -98,7 +98,7 @@ async function resolveMedia(d: InstallDescription, warnings: string[]): Promise<
       existingFormats.push(disk.format);
       continue;
     }
-    const info = await imageInfo(disk.path).catch((err: Error) => {
+    const info = await new QemuImg().info(disk.path).catch((err: Error) => {
       throw new InstallError('MediaUnreadable', `--disk ${disk.path}: ${err.message}`);
     });
     if (info.format !== 'raw' && info.format !== 'qcow2') throw new InstallError('MediaUnreadable', `--disk ${disk.path} is a ${info.format} image; convert it to qcow2 (qemu-img convert -O qcow2)`);
@@ -188,7 +188,7 @@ async function write(
     }
     if (plan.newDisks.length) await mkdir(paths.imagesDir, { recursive: true });
     for (const disk of plan.newDisks) {
-      await createImage({ path: disk.path, format: disk.format, sizeBytes: disk.sizeBytes }).catch((err: Error) => {
+      await new QemuImg().create({ path: disk.path, format: disk.format, size: disk.sizeBytes }).catch((err: Error) => {
         throw new InstallError('ImageToolError', err.message);
       });
       made.push(() => rm(disk.path, { force: true }));

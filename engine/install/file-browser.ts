@@ -3,8 +3,9 @@
 // cannot lead a client out of the roots.
 
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { InstallError } from './errors.js';
+import { isSafeAbsolutePath } from '../common/safe-path.js';
 
 export interface FileListing {
   path: string;
@@ -33,8 +34,7 @@ export async function listFolder(requested: string | undefined, allowedRoots: st
   const roots = await resolveRoots(allowedRoots);
   if (roots.length === 0) throw new InstallError('InvalidPath', 'no folder may be browsed (none of the allowed folders exists)');
   const bad = (why: string) => new InstallError('InvalidPath', `${requested}: ${why}`);
-  // eslint-disable-next-line no-control-regex
-  if (requested !== undefined && (!isAbsolute(requested) || /[\u0000-\u001f]/.test(requested))) throw bad('give an absolute path');
+  if (requested !== undefined && !isSafeAbsolutePath(requested)) throw bad('give an absolute path');
   const real = requested === undefined ? roots[0]! : await realpath(requested).catch(() => {
     throw bad('does not exist');
   });

@@ -2,13 +2,12 @@
 
 import { constants } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
 import { InstallError } from './errors.js';
+import { isSafeAbsolutePath } from '../common/safe-path.js';
 
 /** The path exists, is a regular file (or block device) and this process can read its first bytes. */
 export async function checkReadableFile(path: string, what: string): Promise<void> {
-  // eslint-disable-next-line no-control-regex
-  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw new InstallError('InvalidInstall', `${what} ${path}: give an absolute path`);
+  if (!isSafeAbsolutePath(path)) throw new InstallError('InvalidInstall', `${what} ${path}: give an absolute path`);
   try {
     const st = await stat(path);
     if (!st.isFile() && !st.isBlockDevice()) throw new InstallError('MediaUnreadable', `${what} ${path} is not a file`);

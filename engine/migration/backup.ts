@@ -15,9 +15,9 @@ import type { Dom0Paths } from '../common/paths.js';
 import { loadDomainConfigText, serializeDomainConfig, type DiskSpec } from '../config/index.js';
 import { DomainError, randomXenMac, type DomainDefinition, type DomainDefinitions, type DomainManager } from '../domains/index.js';
 import { DOMAIN_NAME } from './clone.js';
-import { MigrationError } from './errors.js';
+import { MigrationError, qemuImgFailure } from './errors.js';
 import { runJobs, type JobProgress } from './jobs.js';
-import { qemuImg } from './qemu-img.js';
+import { QemuImg } from '../qemu/index.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -91,7 +91,7 @@ export async function backupDomain(ctx: BackupContext, domain: string, dir?: str
     } else {
       for (const [i, d] of disks.entries()) {
         if (d.backend === 'phy') throw new MigrationError('BackupError', `disk ${d.vdev} is a block device (${d.target}); back it up with the device's own tools`);
-        await qemuImg(['convert', '-q', '-f', d.format, '-O', d.format, d.target, join(staging, manifest.disks[i]!.file)], 'BackupError');
+        await new QemuImg().convert({ source: d.target, sourceFormat: d.format, format: d.format, target: join(staging, manifest.disks[i]!.file) }).catch(qemuImgFailure('BackupError'));
         opts.onProgress?.({ current: i + 1, total: disks.length });
       }
     }

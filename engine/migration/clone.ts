@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DiskSpec, DomainConfig } from '../config/index.js';
 import { DomainError, randomXenMac, type DomainDefinition, type DomainDefinitions, type DomainManager } from '../domains/index.js';
-import { MigrationError } from './errors.js';
-import { qemuImg } from './qemu-img.js';
+import { MigrationError, qemuImgFailure } from './errors.js';
+import { QemuImg } from '../qemu/index.js';
 
 export const DOMAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
@@ -58,10 +58,11 @@ export async function cloneDomain(
       const target = join(dir, `${newName}-${disk.vdev}.${format === 'raw' ? 'img' : format}`);
       if (existsSync(target)) throw new MigrationError('CloneError', `${target} exists already; move it away or choose another name`);
       made.push(target);
-      const args = opts.linked
-        ? ['create', '-q', '-f', 'qcow2', '-b', disk.target, '-F', disk.format, target]
-        : ['convert', '-q', '-f', disk.format, '-O', disk.format, disk.target, target];
-      await qemuImg(args, 'CloneError');
+      const img = new QemuImg();
+      await (opts.linked
+        ? img.create({ path: target, format: 'qcow2', backing: { path: disk.target, format: disk.format } })
+        : img.convert({ source: disk.target, sourceFormat: disk.format, format: disk.format, target })
+      ).catch(qemuImgFailure('CloneError'));
       disks.push({ ...disk, target, format, backend: format === 'raw' ? disk.backend : 'tap' });
     }
     const inUse = new Set(ctx.manager.list().flatMap((d) => d.macs));

@@ -1,6 +1,8 @@
 // Errors of save/restore, migration, snapshots, backups and clones. `code` travels in the engine
 // protocol (xm prints the message); each names what went wrong and what to do.
 
+import { QemuImgError } from '../qemu/index.js';
+
 export type MigrationErrorCode =
   | 'SaveFailed'
   | 'RestoreFailed'
@@ -21,4 +23,11 @@ export class MigrationError extends Error {
     super(message);
     this.name = code;
   }
+}
+
+/** For `.catch()` on a qemu-img call: its failure becomes `code`, with qemu-img's own message. */
+export function qemuImgFailure(code: MigrationErrorCode): (err: unknown) => never {
+  return (err) => {
+    throw err instanceof QemuImgError ? new MigrationError(code, err.message) : err;
+  };
 }

@@ -11,8 +11,8 @@ import type { Dom0Paths } from '../common/paths.js';
 import type { DiskSpec, DomainConfig } from '../config/index.js';
 import { DomainError, type DomainDefinitions, type DomainManager } from '../domains/index.js';
 import { type QmpClient } from '../qemu/index.js';
-import { MigrationError } from './errors.js';
-import { qemuImg } from './qemu-img.js';
+import { MigrationError, qemuImgFailure } from './errors.js';
+import { QemuImg } from '../qemu/index.js';
 import { runJobs } from './jobs.js';
 
 export interface SnapshotRecord {
@@ -79,7 +79,7 @@ export class Snapshots {
         );
         vmStateSize = await vmStateSizeOf(target.qmp, disks[0]!.node, snapshot);
       } else {
-        for (const d of disks) await qemuImg(['snapshot', '-c', snapshot, d.disk.target], 'SnapshotError');
+        for (const d of disks) await new QemuImg().snapshot('create', snapshot, d.disk.target).catch(qemuImgFailure('SnapshotError'));
       }
       const record: SnapshotRecord = { name: snapshot, description, createdAt: Date.now(), state, parent: file.current, vmStateSize };
       file.snapshots.push(record);
@@ -101,7 +101,7 @@ export class Snapshots {
         if (target.qmp) {
           throw new MigrationError('SnapshotError', `snapshot '${snapshot}' holds disks only (taken while '${target.name}' was off): shut the domain down, then revert`);
         }
-        for (const d of disks) await qemuImg(['snapshot', '-a', snapshot, d.disk.target], 'SnapshotError');
+        for (const d of disks) await new QemuImg().snapshot('apply', snapshot, d.disk.target).catch(qemuImgFailure('SnapshotError'));
       } else {
         let qmp = target.qmp;
         if (!qmp) {
@@ -137,7 +137,7 @@ export class Snapshots {
           { describe: `deleting snapshot '${snapshot}'`, fail: (m) => new MigrationError('SnapshotError', m) },
         );
       } else {
-        for (const d of disks) await qemuImg(['snapshot', '-d', snapshot, d.disk.target], 'SnapshotError');
+        for (const d of disks) await new QemuImg().snapshot('delete', snapshot, d.disk.target).catch(qemuImgFailure('SnapshotError'));
       }
       // Its children hang from its parent now; the tree keeps its shape.
       for (const s of file.snapshots) if (s.parent === snapshot) s.parent = record.parent;

@@ -14,8 +14,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import type { DiskSpec, DomainConfig } from '../config/index.js';
 import type { QmpClient } from '../qemu/index.js';
-import { MigrationError } from './errors.js';
-import { qemuImg } from './qemu-img.js';
+import { MigrationError, qemuImgFailure } from './errors.js';
+import { QemuImg } from '../qemu/index.js';
 
 export interface DiskSize {
   vdev: string;
@@ -53,7 +53,7 @@ export async function createTargetDisks(config: DomainConfig, sizes: DiskSize[],
       const format = s.format === 'qcow2' ? 'qcow2' : 'raw';
       const target = join(imagesDir, `${config.name}-${d.vdev}.${format === 'raw' ? 'img' : 'qcow2'}`);
       if (existsSync(target)) throw new MigrationError('MigrationFailed', `${target} exists on the target; move it away first`);
-      await qemuImg(['create', '-q', '-f', format, target, String(s.size)], 'MigrationFailed');
+      await new QemuImg().create({ path: target, format, size: s.size }).catch(qemuImgFailure('MigrationFailed'));
       created.push(target);
       disk.push({ ...d, target, format: format as DiskSpec['format'], backend: format === 'qcow2' ? ('tap' as const) : ('file' as const) });
     }

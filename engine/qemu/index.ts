@@ -4,8 +4,8 @@ export type { Accelerator, QemuContext, QemuOption, QemuPlan, DiskPlacement, Nic
 export { chooseAccelerator, probeKvm, parseAccelSetting } from './accel.js';
 export type { AccelChoice, AccelSetting, KvmProbeResult } from './accel.js';
 export { findQemuSystem, findQemuImg } from './binary.js';
-export { createImage, imageInfo, ImageToolError } from './image-tool.js';
-export type { ImageFormat, ImageInfo } from './image-tool.js';
+export { QemuImg, QemuImgError } from './qemu-img.js';
+export type { ImageFormat, ImageInfo, QemuImgFailure } from './qemu-img.js';
 export { launchQemu } from './launch.js';
 export type { LaunchedQemu, LaunchOptions } from './launch.js';
 export { preflightDomain } from './preflight.js';

@@ -3,5 +3,3 @@ export { StoragePools, parseSize } from './pools.js';
 export type { PoolInfo, StorageOptions, VolumeFormat, VolumeInfo } from './pools.js';
 export { StorageError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
-export { QemuImg } from './qemu-img.js';
-export type { ImageInfo } from './qemu-img.js';

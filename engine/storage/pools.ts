@@ -8,11 +8,12 @@
 
 import { existsSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
 import { StorageError } from './errors.js';
-import { QemuImg } from './qemu-img.js';
+import { QemuImg, QemuImgError } from '../qemu/index.js';
+import { isSafeAbsolutePath } from '../common/safe-path.js';
 
 export type VolumeFormat = 'qcow2' | 'raw';
 
@@ -87,7 +88,7 @@ export class StoragePools {
   /** Add a folder as a pool. The folder must exist (created only for the default pool). */
   async definePool(opts: { name: string; path: string }): Promise<PoolInfo> {
     checkName(opts.name, 'pool');
-    if (!isAbsolute(opts.path) || hasControl(opts.path)) throw new StorageError('InvalidPath', `${opts.path}: give the pool folder as an absolute path`);
+    if (!isSafeAbsolutePath(opts.path)) throw new StorageError('InvalidPath', `${opts.path}: give the pool folder as an absolute path`);
     if (!existsSync(opts.path) || !statSync(opts.path).isDirectory()) {
       throw new StorageError('InvalidPath', `${opts.path} is not an existing folder; create it first`);
     }
@@ -152,11 +153,13 @@ export class StoragePools {
     if (opts.backingFile) {
       if (opts.format !== 'qcow2') throw new StorageError('InvalidPath', 'a backing file needs a qcow2 volume');
       const real = await this.checkPath(opts.backingFile, opts.local ?? false);
-      backing = { path: real, format: (await this.#img.info(real)).format };
+      backing = { path: real, format: (await this.#img.info(real).catch(rethrowStorage)).format };
     }
     await this.#img.create({ path, format: opts.format, size: opts.size, preallocate: opts.preallocate ?? false, backing }).catch(async (err: unknown) => {
+      // A file that appeared meanwhile is someone else's: only a half-made image of ours goes.
+      if (err instanceof QemuImgError && err.reason === 'exists') throw new StorageError('VolumeExists', err.message);
       await rm(path, { force: true });
-      throw err;
+      throw asStorageError(err);
     });
     this.#o.onChange?.(pool.name);
     return this.volume(pool.name, opts.name);
@@ -178,7 +181,7 @@ export class StoragePools {
       throw new StorageError('VolumeInUse', `volume ${opts.name} is used by ${vol.usedBy.join(', ')}: a volume in use can only grow`);
     }
     const live = !shrink && (await this.#o.liveResize?.(vol.path, opts.size));
-    if (!live) await this.#img.resize({ path: vol.path, format: vol.format, size: opts.size, shrink });
+    if (!live) await this.#img.resize({ path: vol.path, format: vol.format, size: opts.size, shrink }).catch(rethrowStorage);
     this.#o.onChange?.(opts.pool);
     return this.volume(opts.pool, opts.name);
   }
@@ -217,7 +220,7 @@ export class StoragePools {
    * inside a pool; local ones any regular file.
    */
   async checkPath(path: string, local: boolean): Promise<string> {
-    if (!isAbsolute(path) || hasControl(path)) throw new StorageError('InvalidPath', `${path}: give an absolute path without control characters`);
+    if (!isSafeAbsolutePath(path)) throw new StorageError('InvalidPath', `${path}: give an absolute path without control characters`);
     const real = safeRealpath(path);
     if (!real || !statSync(real).isFile()) throw new StorageError('InvalidPath', `${path} is not an existing image file`);
     if (!local && !(await this.poolOf(real))) {
@@ -241,7 +244,7 @@ export class StoragePools {
     const dir = target.slice(0, target.lastIndexOf(sep));
     const tmp = join(dir, `.${target.slice(dir.length + 1)}.part`);
     try {
-      await this.#img.convert({ source, target: tmp, format, onProgress });
+      await this.#img.convert({ source, target: tmp, format, onProgress }).catch(rethrowStorage);
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
@@ -251,7 +254,7 @@ export class StoragePools {
 
   async #volumeInfo(pool: PoolRecord, name: string, usedBy: Map<string, string[]>): Promise<VolumeInfo> {
     const path = join(pool.path, name);
-    const info = await this.#img.info(path);
+    const info = await this.#img.info(path).catch(rethrowStorage);
     return {
       pool: pool.name,
       name,
@@ -343,10 +346,6 @@ function checkName(name: string, what: string): void {
   }
 }
 
-function hasControl(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f]/.test(s);
-}
 
 function safeRealpath(path: string): string | undefined {
   try {
@@ -354,4 +353,13 @@ function safeRealpath(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** qemu-img's refusals travel as QemuImgFailed, with qemu-img's own message. */
+function asStorageError(err: unknown): unknown {
+  return err instanceof QemuImgError ? new StorageError('QemuImgFailed', err.message) : err;
+}
+
+function rethrowStorage(err: unknown): never {
+  throw asStorageError(err);
 }

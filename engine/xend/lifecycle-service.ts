@@ -2,13 +2,13 @@
 // paths are checked here, the work is done by engine/migration.
 
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import type { DomainDefinitions, DomainManager } from '../domains/index.js';
 import { backupDomain, cloneDomain, managedSave, migrateDomain, MigrationError, restoreBackup, restoreDomain, saveDomain, Snapshots } from '../migration/index.js';
 import type { Handlers } from '../protocol/common/define.js';
 import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
 import { checkOutputPath } from './service.js';
+import { isSafeAbsolutePath } from '../common/safe-path.js';
 
 export interface LifecycleServiceOptions {
   manager: DomainManager;
@@ -80,16 +80,14 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
 /** A directory a client asks the engine to write into: absolute and existing. */
 export function checkDirectory(path: string): void {
   const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
-  // eslint-disable-next-line no-control-regex
-  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  if (!isSafeAbsolutePath(path)) throw bad('give an absolute path without control characters');
   if (!existsSync(path) || !statSync(path).isDirectory()) throw bad('not an existing directory');
 }
 
 /** A file a client asks the engine to read: absolute, existing, a regular file. */
 export function checkInputFile(path: string): void {
   const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
-  // eslint-disable-next-line no-control-regex
-  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  if (!isSafeAbsolutePath(path)) throw bad('give an absolute path without control characters');
   if (!existsSync(path)) throw bad('no such file');
   if (!statSync(path).isFile()) throw bad('not a regular file');
 }

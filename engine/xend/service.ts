@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import type { Dom0Paths } from '../common/paths.js';
@@ -23,6 +23,7 @@ import type { installMethods } from '../protocol/common/xend-api-install.js';
 import { hostInfo, type HostInfo } from './host.js';
 import { lifecycleHandlers } from './lifecycle-service.js';
 import { hasManagedSave, managedSavePath, restoreManagedSave } from '../migration/index.js';
+import { isSafeAbsolutePath } from '../common/safe-path.js';
 
 export interface XendServiceOptions {
   manager: DomainManager;
@@ -384,8 +385,7 @@ async function codedAsync<T>(fn: () => Promise<T>): Promise<T> {
 /** A path a client asks the engine (or QEMU) to write: absolute, in an existing directory, not a directory itself. */
 export function checkOutputPath(path: string): void {
   const bad = (why: string) => Object.assign(new Error(`${path}: ${why}`), { code: 'InvalidPath' });
-  // eslint-disable-next-line no-control-regex
-  if (!isAbsolute(path) || /[\u0000-\u001f]/.test(path)) throw bad('give an absolute path without control characters');
+  if (!isSafeAbsolutePath(path)) throw bad('give an absolute path without control characters');
   const dir = path.slice(0, path.lastIndexOf('/')) || '/';
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw bad(`directory ${dir} does not exist`);
   if (existsSync(path) && statSync(path).isDirectory()) throw bad('is a directory');
