@@ -106,7 +106,7 @@ describe('manager graph columns, Host overview and preferences', () => {
     const field = page.getByLabel('Update interval (seconds)');
     await expect.poll(() => field.inputValue()).toBe('1');
     await field.fill('2');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
     const saved = JSON.parse(readFileSync(join(engine.home, 'config/stats.json'), 'utf8')) as { interval: number };
     expect(saved.interval).toBe(2);
