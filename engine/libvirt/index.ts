@@ -10,3 +10,5 @@ export { KnownHosts, fingerprintOf } from './known-hosts.js';
 export { sshConnect, sshExec, sshOpenUnix, sshOpenTcp, type SshTarget, type SshOptions } from './ssh.js';
 export * from './errors.js';
 export type { ProcedureName, Procedures } from './generated/remote-protocol.js';
+export { LibvirtAdapter, type AdapterSinks, type DomainChange } from './adapter.js';
+export { LibvirtConnections, connectRpcError, labelOf, type LibvirtConnectionsOptions } from './connections.js';

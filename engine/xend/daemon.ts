@@ -27,6 +27,7 @@ import { startRelocation } from './relocation.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
 import type { XenstoreClient } from '../xenstore/index.js';
+import { LibvirtConnections } from '../libvirt/index.js';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -68,6 +69,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   let web: WebMode | undefined;
   let xenstore: XenstoreClient | undefined;
   let stats: StatsCollector | undefined;
+  let connections: LibvirtConnections | undefined;
   try {
     const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
     for (const w of warnings) logger.log('WARNING', 'settings', w);
@@ -128,6 +130,18 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       broadcast: { changed: (name) => broadcast('network.changed', { name }), definition: notifyDefined },
     });
     await network.networks.activateAll();
+    // libvirt hosts beside this engine (issue 14): each is served by its own adapter endpoint.
+    const libvirt = new LibvirtConnections({
+      configDir: paths.configDir,
+      log: {
+        info: (message) => logger.log('INFO', 'libvirt', message),
+        warn: (message) => logger.log('WARNING', 'libvirt', message),
+        error: (message, error) => logger.log('ERROR', 'libvirt', error instanceof Error ? `${message}: ${error.message}` : message),
+      },
+      changed: (row) => broadcast('connection.changed', row),
+      statsIntervalMs: 1000,
+    });
+    connections = libvirt;
     const server = new ProtocolServer({
       methods: xendMethods,
       handlers: {
@@ -135,6 +149,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         ...statsHandlers(stats),
         ...storage.handlers(),
         ...network.handlers(),
+        ...libvirt.handlers(),
         ...installHandlers({ manager, definitions, paths, browseFolders: settings.browseFolders, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
       },
       events: xendEvents,
@@ -152,6 +167,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
     });
     stats.start();
+    libvirt.start();
     const socketPath = xendSocketPath(paths);
     listener = await listenUnix(socketPath, server);
     logger.log('INFO', 'xend', `listening on ${socketPath}`);
@@ -165,6 +181,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         allowRemote: settings.webAllowRemote,
         rendererDir: opts.rendererDir,
         allowedOrigins: opts.webOrigins,
+        route: (id) => connections?.serverFor(id),
       });
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
@@ -182,6 +199,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         if (stopped) return;
         stopped = true;
         stats?.stop();
+        await connections?.stop();
         await relocation?.close();
         await web?.close();
         await listener?.close();
@@ -195,6 +213,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   } catch (err) {
     logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
     stats?.stop();
+    await connections?.stop();
     await web?.close();
     await listener?.close();
     await xenstore?.close();

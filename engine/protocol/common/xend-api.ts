@@ -9,6 +9,7 @@ import { storageEvents, storageMethods } from './xend-api-storage.js';
 import { networkEvents, networkMethods } from './xend-api-network.js';
 import { statsEvents, statsMethods } from './xend-api-stats.js';
 import { lifecycleMethods } from './xend-api-lifecycle.js';
+import { connectionEvents, connectionMethods } from './xend-api-connections.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -362,6 +363,7 @@ export const xendMethods = defineMethods({
   ...storageMethods,
   ...networkMethods,
   ...lifecycleMethods,
+  ...connectionMethods,
 });
 
 export type XendMethods = typeof xendMethods;
@@ -389,6 +391,7 @@ export const xendEvents = defineEvents({
   },
   ...storageEvents,
   ...networkEvents,
+  ...connectionEvents,
 });
 
 export type XendEvents = typeof xendEvents;
