@@ -8,7 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2 from 'ssh2';
+import type { AnyAuthMethod, Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+const { Client, utils } = ssh2;
+type Client = SshClient;
 import { LibvirtConnectError } from './errors.js';
 import { fingerprintOf, KnownHosts } from './known-hosts.js';
 

@@ -156,7 +156,7 @@ describe.skipIf(skip !== null)('libvirt connections', () => {
     expect((await engine.call('connection.list')).length).toBe(1);
     expect(readFileSync(sshd.knownHosts, 'utf8')).toBe('');
     // Accepted: connected, and the key is recorded as ssh would.
-    const remote = await engine.call('connection.add', { uri: sshUri(), acceptHostKey: unknown.data && (unknown.data as { fingerprint: string }).fingerprint });
+    const remote = await engine.call('connection.add', { uri: sshUri(), acceptHostKey: (unknown.data as { fingerprint: string }).fingerprint });
     expect(remote).toMatchObject({ state: 'connected', label: `QEMU/KVM: root@127.0.0.1:${sshd.port}` });
     expect(readFileSync(sshd.knownHosts, 'utf8')).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `));
 

@@ -51,8 +51,8 @@ export interface ConnectionView {
   hostError?: string;
   /** libvirt: a host key waiting to be accepted. */
   fingerprint?: string;
-  /** What the endpoint serves (connection.info); undefined until read, or from an older engine. */
-  capabilities?: Capabilities;
+  /** The methods the endpoint serves (connection.info); undefined until read, or from an older engine. */
+  methods?: readonly string[];
 }
 
 /** The endpoint of a libvirt host's adapter: the local engine's, with the connection id. */
@@ -104,7 +104,7 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   function setCapabilities(id: string, capabilities: Capabilities | undefined): void {
     const view = byId(id);
-    if (view !== undefined) view.capabilities = capabilities;
+    if (view !== undefined) view.methods = capabilities?.methods;
   }
 
   /** A libvirt connection the local engine keeps: added, changed or removed. */
