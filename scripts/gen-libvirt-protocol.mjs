@@ -4,6 +4,11 @@
 // procedures with their args/ret/msg types. Run it after updating the .x file:
 //   node scripts/gen-libvirt-protocol.mjs [path/to/remote_protocol.x]
 // The output is checked in so a build never needs libvirt's source.
+//
+// engine/libvirt/protocol/remote_protocol.x is libvirt's own file (LGPL-2.1+, header kept), taken
+// from libvirt 4.x's tree (procedures up to 386, REMOTE_PROC_DOMAIN_SET_BLOCK_THRESHOLD): libvirt
+// only appends procedures, so every number here means the same to libvirt 9 and later. To use
+// newer procedures, copy src/remote/remote_protocol.x from a current libvirt and run this script.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -3,6 +3,8 @@
 // Only the QEMU driver is managed here; other drivers and transports get a message saying what
 // to use instead (nothing is half-added).
 
+import { basename } from 'node:path';
+import { hasControlCharacter } from '../common/safe-path.js';
 import { LibvirtConnectError } from './errors.js';
 
 export interface LibvirtUri {
@@ -64,10 +66,13 @@ export function parseLibvirtUri(input: string): LibvirtUri {
       if (!safePath.test(v)) throw invalid(`socket= must be an absolute path of plain characters, not '${v}'`);
       out.socket = v;
     } else if (k === 'keyfile') {
-      if (!v.startsWith('/') && !v.startsWith('~/')) throw invalid(`keyfile= must be an absolute path or start with ~/, not '${v}'`);
+      if ((!v.startsWith('/') && !v.startsWith('~/')) || hasControlCharacter(v)) throw invalid(`keyfile= must be an absolute path or start with ~/, not '${v}'`);
       out.keyfile = v;
     } else if (k === 'known_hosts') {
-      if (!v.startsWith('/') && !v.startsWith('~/')) throw invalid(`known_hosts= must be an absolute path or start with ~/, not '${v}'`);
+      // Accepted keys are appended to this file: only a known_hosts file, so a URI from a web
+      // client cannot make the engine append to any file it can write.
+      if ((!v.startsWith('/') && !v.startsWith('~/')) || hasControlCharacter(v) || !basename(v).startsWith('known_hosts'))
+        throw invalid(`known_hosts= must be an absolute path of a file named known_hosts…, not '${v}'`);
       out.knownHosts = v;
     } else if (k === 'no_verify' || k === 'command' || k === 'netcat' || k === 'proxy' || k === 'mode' || k === 'name') {
       // no_verify would skip the host-key check and command/netcat run arbitrary programs on the far

@@ -280,6 +280,59 @@ describe.skipIf(skip !== null)('libvirt connections', () => {
     }
   });
 
+  test('a host that goes away shows as disconnected, and is reconnected when it is back', async () => {
+    const ssh = (await engine.call('connection.list')).find((c) => c.uri.startsWith('qemu+ssh'))!;
+    expect(ssh.state).toBe('connected');
+    await engine.subscribe(['connection.*']);
+    const next = (state: string) =>
+      new Promise<ConnectionRow>((resolve) => {
+        const sub = engine.on('connection.changed', (row) => {
+          if (row.id === ssh.id && row.state === state) {
+            sub.dispose();
+            resolve(row);
+          }
+        });
+      });
+    const lost = next('disconnected');
+    await sshd.kill();
+    const down = await lost;
+    expect(down.error).toContain('qemu+ssh://root@127.0.0.1');
+    expect(down.error).toMatch(/lost.*reconnecting/);
+    const back = next('connected');
+    await sshd.restart();
+    await back;
+    const far = await endpointClient(ssh.id);
+    try {
+      expect((await far.call('domain.list')).map((r) => r.name)).toContain(NAME);
+    } finally {
+      await far.close();
+    }
+  });
+
+  test('the connections come back, connected, when xend restarts', async () => {
+    const before = (await engine.call('connection.list')).map((c) => c.uri).sort();
+    await lv.close();
+    await engine.close();
+    await xend.stop();
+    xend = await startXend({ paths: resolvePaths({ DOM0_HOME: home }), env: { ...process.env, DOM0_ACCEL: 'tcg' }, web: '127.0.0.1:0', rendererDir: join(home, 'renderer') });
+    wsUrl = `ws://${new URL(xend.webUrl!).host}/engine`;
+    engine = await engineClient();
+    await engine.subscribe(['connection.*']);
+    const connected = new Set<string>();
+    const all = new Promise<void>((resolve) => {
+      const check = (rows: ConnectionRow[]) => {
+        for (const r of rows) if (r.state === 'connected') connected.add(r.uri);
+        if (before.every((u) => connected.has(u))) resolve();
+      };
+      engine.on('connection.changed', (row) => check([row]));
+      void engine.call('connection.list').then(check);
+    });
+    await all;
+    expect((await engine.call('connection.list')).map((c) => c.uri).sort()).toEqual(before);
+    lv = await endpointClient((await engine.call('connection.list')).find((c) => c.uri === 'qemu:///system')!.id);
+    expect((await lv.call('domain.list')).map((r) => r.name)).toContain(NAME);
+  });
+
   test('removing a connection forgets it; its domains keep existing on the host', async () => {
     const before = await engine.call('connection.list');
     for (const c of before.filter((c) => c.uri.startsWith('qemu+ssh'))) await engine.call('connection.remove', { id: c.id });

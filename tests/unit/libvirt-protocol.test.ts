@@ -109,6 +109,7 @@ describe('libvirt URIs', () => {
     ['qemu+ssh://root@host/system?command=rm%20-rf', /command= parameter is not supported/],
     ['qemu+ssh://root@host/system?no_verify=1', /no_verify= parameter/],
     ['qemu+ssh://ro;ot@host/system', /is not a user name/],
+    ['qemu+ssh://root@host/system?known_hosts=/root/.bashrc', /a file named known_hosts/],
     ['qemu:///', /\/system or \/session/],
     ['not a uri', /is not a libvirt URI/],
   ])('%s is refused: %s', (uri, message) => {

@@ -118,6 +118,10 @@ export interface TestSshd {
   knownHosts: string;
   /** ssh-keygen -lf of the host key: "SHA256:..." */
   hostFingerprint: string;
+  /** Kills sshd and the sessions it forked (a host going away), by their pids. */
+  kill(): Promise<void>;
+  /** Starts sshd again on the same port with the same keys (the host is back). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -158,33 +162,49 @@ export async function startTestSshd(): Promise<TestSshd> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child: ChildProcess | undefined;
   let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  // Ready when the port accepts connections (sshd -D does not say so on its own).
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`sshd exited: ${log}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = netConnect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`sshd did not listen on ${port}: ${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const start = async (): Promise<void> => {
+    const c = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    // Ready when the port accepts connections (sshd -D does not say so on its own).
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`sshd exited: ${log}`);
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = netConnect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      });
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`sshd did not listen on ${port}: ${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const kill = async (): Promise<void> => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    // The per-connection sshd processes are its children: end them by pid, then the listener.
+    const kids = spawnSync('pgrep', ['-P', String(c.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    for (const pid of kids) process.kill(Number(pid), 'SIGKILL');
+    c.kill('SIGKILL');
+    await new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
+  };
+  await start();
   return {
     port,
     dir,
     clientKey,
     knownHosts,
     hostFingerprint,
+    kill,
+    restart: start,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+      await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
