@@ -16,7 +16,7 @@ import type { LibvirtConnection } from './connect.js';
 import type { Disposable } from './client.js';
 import { LibvirtRemoteError, VirErr } from './errors.js';
 import type { RemoteNonnullDomain, RemoteTypedParam } from './generated/remote-protocol.js';
-import { diskFilesOf, vncListenerOf } from './domain-xml.js';
+import { diskFilesOf, snapshotFactsOf, vncListenerOf, xmlEscape } from './domain-xml.js';
 import { sshOpenTcp, sshOpenUnix } from './ssh.js';
 
 type Tick = z.input<(typeof statsEvents)['stats.sample']['data']>;
@@ -93,8 +93,25 @@ function named(err: unknown): unknown {
   if (!(err instanceof LibvirtRemoteError)) return err;
   if (err.code === VirErr.NO_DOMAIN) return new RpcError('NoSuchDomain', err.message);
   if (err.code === VirErr.OPERATION_INVALID) return new RpcError('InvalidState', err.message);
+  if (err.code === VirErr.NO_DOMAIN_SNAPSHOT) return new RpcError('NoSuchSnapshot', err.message);
+  if (err.procedure.includes('Snapshot')) return new RpcError('SnapshotError', err.message);
   if (err.code === VirErr.ACCESS_DENIED || err.code === VirErr.OPERATION_DENIED) return new RpcError('PermissionDenied', err.message);
   return new RpcError('LibvirtError', err.message, { code: err.code, domain: err.domain });
+}
+
+/** Snapshots in the order taken: creation time (whole seconds in libvirt), a parent before its children. */
+function takenOrder<T extends { name: string; parent?: string; createdAt: number }>(rows: T[]): T[] {
+  const pending = [...rows].sort((a, b) => a.createdAt - b.createdAt);
+  const names = new Set(rows.map((r) => r.name));
+  const placed = new Set<string>();
+  const out: T[] = [];
+  while (pending.length) {
+    const i = pending.findIndex((r) => r.parent === undefined || !names.has(r.parent) || placed.has(r.parent));
+    const [next] = pending.splice(i < 0 ? 0 : i, 1);
+    out.push(next!);
+    placed.add(next!.name);
+  }
+  return out;
 }
 
 interface Sample {
@@ -346,19 +363,51 @@ export class LibvirtAdapter {
         const files = diskFilesOf(await this.xml(p.name, true));
         const unknown = p.storage.filter((s) => !files.includes(s));
         if (unknown.length) throw new RpcError('InvalidPath', `${unknown.join(', ')} ${unknown.length > 1 ? 'are not disks' : 'is not a disk'} of ${p.name}: nothing was deleted`);
+        // Every chosen disk must be a volume libvirt manages (files are removed on the domain's
+        // host, through its storage API): checked before anything is done.
+        const vols = [];
+        for (const path of p.storage) {
+          try {
+            vols.push({ path, vol: (await c.call('StorageVolLookupByPath', { path })).vol });
+          } catch (err) {
+            throw new RpcError('InvalidPath', `${path} is not in any of the host's libvirt storage pools, so Dom0 cannot delete it there: untick it (and remove it on the host), or add its folder as a pool. Nothing was deleted.`, { cause: (err as Error).message });
+          }
+        }
         if ((await c.call('DomainIsActive', { dom })).active) {
           if (!p.force) throw new RpcError('InvalidState', `${p.name} is running: force it off first (or shut it down)`);
           await c.call('DomainDestroy', { dom });
         }
         const deleted: string[] = [];
-        for (const path of p.storage) {
-          // Through libvirt's storage API, so the file is removed on the domain's host.
-          const { vol } = await c.call('StorageVolLookupByPath', { path });
+        for (const { path, vol } of vols) {
           await c.call('StorageVolDelete', { vol, flags: 0 });
           deleted.push(path);
         }
         await c.call('DomainUndefineFlags', { dom, flags: UNDEFINE_MANAGED_SAVE | UNDEFINE_SNAPSHOTS_METADATA | UNDEFINE_NVRAM });
         return { deleted };
+      }),
+      'snapshot.list': wrap<'snapshot.list'>(async (p) => {
+        const dom = await this.lookup(p.domain);
+        const { snapshots } = await c.call('DomainListAllSnapshots', { dom, need_results: 1, flags: 0 });
+        const rows = await Promise.all(snapshots.map((snap) => this.snapshotRow(snap)));
+        return takenOrder(rows);
+      }),
+      'snapshot.create': wrap<'snapshot.create'>(async (p) => {
+        const dom = await this.lookup(p.domain);
+        const xml = `<domainsnapshot><name>${xmlEscape(p.name)}</name><description>${xmlEscape(p.description)}</description></domainsnapshot>`;
+        const { snap } = await c.call('DomainSnapshotCreateXml', { dom, xml_desc: xml, flags: 0 });
+        return this.snapshotRow(snap);
+      }),
+      'snapshot.revert': wrap<'snapshot.revert'>(async (p) => {
+        const dom = await this.lookup(p.domain);
+        const { snap } = await c.call('DomainSnapshotLookupByName', { dom, name: p.name, flags: 0 });
+        await c.call('DomainRevertToSnapshot', { snap, flags: 0 });
+        return this.snapshotRow(snap);
+      }),
+      'snapshot.delete': wrap<'snapshot.delete'>(async (p) => {
+        const dom = await this.lookup(p.domain);
+        const { snap } = await c.call('DomainSnapshotLookupByName', { dom, name: p.name, flags: 0 });
+        await c.call('DomainSnapshotDelete', { snap, flags: 0 });
+        return null;
       }),
       'stats.settings': wrap<'stats.settings'>(async () => ({ interval: this.intervalMs / 1000, memory: true, disk: false, network: false })),
       'stats.history': wrap<'stats.history'>(async (p) => {
@@ -375,6 +424,22 @@ export class LibvirtAdapter {
             }),
         };
       }),
+    };
+  }
+
+  private async snapshotRow(snap: { name: string; dom: RemoteNonnullDomain }) {
+    const c = this.conn.client;
+    const facts = snapshotFactsOf((await c.call('DomainSnapshotGetXmlDesc', { snap, flags: 0 })).xml);
+    const { current } = await c.call('DomainSnapshotIsCurrent', { snap, flags: 0 });
+    return {
+      name: facts.name || snap.name,
+      description: facts.description,
+      createdAt: facts.createdAt,
+      state: facts.state,
+      parent: facts.parent,
+      current: current !== 0,
+      // libvirt does not report the saved memory's size; 0 means "not known" for a memory snapshot.
+      vmStateSize: 0,
     };
   }
 

@@ -46,3 +46,41 @@ export function diskFilesOf(xml: string): string[] {
   }
   return out;
 }
+
+function element(xml: string, name: string): string | undefined {
+  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml);
+  return m ? unescape(m[1]!) : undefined;
+}
+
+export interface SnapshotFacts {
+  name: string;
+  description: string;
+  /** ms since the epoch */
+  createdAt: number;
+  state: 'running' | 'paused' | 'shutoff';
+  parent?: string;
+  /** Whether guest memory was saved with it. */
+  memory: boolean;
+}
+
+/** A snapshot's facts from its <domainsnapshot> XML. */
+export function snapshotFactsOf(xml: string): SnapshotFacts {
+  const top = xml.replace(/<domain\b[\s\S]*<\/domain>/, '').replace(/<inactiveDomain\b[\s\S]*<\/inactiveDomain>/, '');
+  const parent = /<parent>\s*<name>([\s\S]*?)<\/name>/.exec(top);
+  const own = top.replace(/<parent>[\s\S]*?<\/parent>/, '');
+  const state = element(own, 'state') ?? 'shutoff';
+  const memory = /<memory\b[^>]*\bsnapshot=(['"])(internal|external)\1/.test(top);
+  return {
+    name: element(own, 'name') ?? '',
+    description: element(own, 'description') ?? '',
+    createdAt: Number(element(own, 'creationTime') ?? '0') * 1000,
+    state: state === 'running' ? 'running' : state === 'paused' ? 'paused' : 'shutoff',
+    parent: parent ? unescape(parent[1]!) : undefined,
+    memory,
+  };
+}
+
+/** Text for an XML element or attribute. */
+export function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}

@@ -53,7 +53,7 @@ export function virshTry(...args: string[]): { status: number | null; out: strin
 }
 
 /** The test guest as libvirt XML: TCG, q35, direct kernel boot, serial console, VNC on 127.0.0.1. */
-export function guestXml(name: string, opts: { memoryMiB?: number; vnc?: boolean } = {}): string {
+export function guestXml(name: string, opts: { memoryMiB?: number; vnc?: boolean; qcow2?: string } = {}): string {
   return `<domain type='qemu'>
   <name>${name}</name>
   <memory unit='MiB'>${opts.memoryMiB ?? 128}</memory>
@@ -70,13 +70,14 @@ export function guestXml(name: string, opts: { memoryMiB?: number; vnc?: boolean
   <devices>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
+    ${opts.qcow2 ? `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${opts.qcow2}'/><target dev='vda' bus='virtio'/></disk>` : ''}
     ${opts.vnc === false ? '' : "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n    <video><model type='vga'/></video>"}
   </devices>
 </domain>`;
 }
 
 /** Defines a domain with virsh (as a user would in a terminal); returns its name. */
-export function virshDefine(name: string, opts?: { memoryMiB?: number; vnc?: boolean }): string {
+export function virshDefine(name: string, opts?: { memoryMiB?: number; vnc?: boolean; qcow2?: string }): string {
   const dir = mkdtempSync('/tmp/dom0-lv-');
   const file = join(dir, `${name}.xml`);
   writeFileSync(file, guestXml(name, opts));
