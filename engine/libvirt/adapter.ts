@@ -32,6 +32,8 @@ export interface DomainChange {
 export interface AdapterSinks {
   domainChanged(change: DomainChange): void;
   statsSample(tick: Tick): void;
+  /** Whether anyone listens: without clients the tick costs libvirtd nothing. Default: yes. */
+  wantsStats?(): boolean;
 }
 
 /** virDomainState */
@@ -223,7 +225,7 @@ export class LibvirtAdapter {
   }
 
   private async tick(): Promise<void> {
-    if (this.ticking || this.conn.client.closed) return;
+    if (this.ticking || this.conn.client.closed || this.sinks.wantsStats?.() === false) return;
     this.ticking = true;
     try {
       const now = Date.now();

@@ -193,6 +193,7 @@ export class LibvirtConnections {
       return;
     }
     const adapter = new LibvirtAdapter(conn, {
+      wantsStats: () => e.server.connectionCount > 0,
       domainChanged: (c) => e.server.broadcast('domain.changed', c),
       statsSample: (t) => {
         e.server.broadcast('stats.sample', t);
