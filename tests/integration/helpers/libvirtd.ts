@@ -16,6 +16,7 @@ const QEMU_CONF = '/etc/libvirt/qemu.conf';
 export function libvirtUnavailable(): string | null {
   if (spawnSync('sh', ['-c', 'command -v libvirtd && command -v virsh'], { stdio: 'ignore' }).status !== 0) return 'libvirtd/virsh are not installed (apt-get install libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)';
   if (process.getuid?.() !== 0 && !virshWorks()) return 'libvirtd is not running and only root can start it here';
+  if (!existsSync('/usr/sbin/sshd')) return 'sshd is not installed (apt-get install openssh-server)';
   return null;
 }
 
