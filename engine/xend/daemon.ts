@@ -153,7 +153,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     });
     stats.start();
     const socketPath = xendSocketPath(paths);
-    listener = await listenUnix(socketPath, server);
+    listener = await listenUnix(socketPath, server, { mode: socketMode(env) });
     logger.log('INFO', 'xend', `listening on ${socketPath}`);
     const webListen = opts.web ?? settings.webListen;
     if (webListen) {
@@ -201,4 +201,15 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     lock.release();
     throw err;
   }
+}
+
+/**
+ * DOM0_SOCKET_MODE=0660 opens xend's socket to its group: the system-wide xend (systemd unit,
+ * Group=dom0) serves the members of the dom0 group. Anything else is refused, never widened.
+ */
+export function socketMode(env: NodeJS.ProcessEnv): 0o600 | 0o660 {
+  const value = env.DOM0_SOCKET_MODE;
+  if (value === undefined || value === '' || value === '0600') return 0o600;
+  if (value === '0660') return 0o660;
+  throw new Error(`DOM0_SOCKET_MODE=${value} is not valid: use 0600 (only this user) or 0660 (this user and the group)`);
 }
