@@ -5,16 +5,21 @@
 //                                   (built with dpkg-deb; Debian's tools, no Electron needed)
 //   dist/electron/                  electron-builder's AppImage and .deb of the desktop app, where
 //                                   Electron's binary is available (otherwise: says why, skips)
-// Options: --skip-build (use out/ as it is), --deb-only.
+// Options: --skip-build (use out/ as it is), --deb-only, --out DIR (default dist/).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { installedElectron } from './lib/electron-binary.mjs';
 import { manPage, markdownSection, markdownToRoff, preformatted } from './lib/manpage.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const OUT = args.includes('--out') ? resolve(args[args.indexOf('--out') + 1] ?? 'dist') : join(ROOT, 'dist');
+/** A state dir for the bins run for their --help (some resolve their dirs at start). */
+const HELP_HOME = mkdtempSync(join(tmpdir(), 'dom0-dist-'));
 const LIB = '/usr/lib/dom0';
 
 /** Who built the package: DEBFULLNAME/DEBEMAIL as for dch(1), else git's user. */
@@ -37,7 +42,7 @@ function run(cmd, args, opts = {}) {
 
 /** What a built bin prints for --help (stdout), or undefined when it has no usage text. */
 function helpOf(/** @type {string} */ entry, /** @type {string[]} */ args = ['--help']) {
-  const result = spawnSync(process.execPath, [join(ROOT, entry), ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, DOM0_HOME: join(ROOT, 'dist', '.help-home') } });
+  const result = spawnSync(process.execPath, [join(ROOT, entry), ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, DOM0_HOME: HELP_HOME } });
   const text = result.stdout ?? '';
   return result.status === 0 && /^usage:/i.test(text.trim()) ? text : undefined;
 }
@@ -66,7 +71,9 @@ function runtimeModules() {
     const manifest = join(ROOT, 'node_modules', name, 'package.json');
     if (!existsSync(manifest)) throw new Error(`the engine imports ${name}, which is not in node_modules: run npm install`);
     for (const dep of Object.keys(JSON.parse(readFileSync(manifest, 'utf8')).dependencies ?? {})) {
-      if (!wanted.has(dep)) wanted.add(dep), queue.push(dep);
+      if (wanted.has(dep)) continue;
+      wanted.add(dep);
+      queue.push(dep);
     }
   }
   return [...wanted].sort();
@@ -123,7 +130,7 @@ function manPages() {
 
 function buildDeb() {
   const version = pkg.version;
-  const stage = join(ROOT, 'dist', `dom0_${version}_amd64`);
+  const stage = join(OUT, `dom0_${version}_amd64`);
   rmSync(stage, { recursive: true, force: true });
   const at = (/** @type {string} */ path) => join(stage, path);
   const lib = at(LIB);
@@ -183,9 +190,9 @@ function buildDeb() {
   ].join('\n'));
   // Directories 0755 and files 0644 unless made executable above, whatever the checkout's umask.
   run('find', [stage, '-type', 'd', '-exec', 'chmod', '0755', '{}', '+']);
-  const deb = join(ROOT, 'dist', `dom0_${version}_amd64.deb`);
+  const deb = join(OUT, `dom0_${version}_amd64.deb`);
   run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', stage, deb], { stdio: ['ignore', 'ignore', 'inherit'] });
-  console.log(`dist: ${relative(ROOT, deb)}`);
+  console.log(`dist: ${deb}`);
   return deb;
 }
 
@@ -202,7 +209,10 @@ function buildElectron() {
   run(join(ROOT, 'node_modules/.bin/electron-builder'), ['--linux', 'AppImage', 'deb', '--config', 'electron-builder.yml', `-c.electronDist=${dirname(binary)}`]);
 }
 
-const args = process.argv.slice(2);
-if (!args.includes('--skip-build')) run('npm', ['run', '--silent', 'build']);
-buildDeb();
-if (!args.includes('--deb-only')) buildElectron();
+try {
+  if (!args.includes('--skip-build')) run('npm', ['run', '--silent', 'build']);
+  buildDeb();
+  if (!args.includes('--deb-only')) buildElectron();
+} finally {
+  rmSync(HELP_HOME, { recursive: true, force: true });
+}
