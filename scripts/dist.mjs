@@ -6,7 +6,7 @@
 //   dist/electron/                  electron-builder's AppImage and .deb of the desktop app, where
 //                                   Electron's binary is available (otherwise: says why, skips)
 // Options: --skip-build (use out/ as it is), --deb-only, --out DIR (default dist/).
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -41,11 +41,37 @@ function run(cmd, args, opts = {}) {
 }
 
 /** What a built bin prints for --help (stdout), or undefined when it has no usage text. */
-function helpOf(/** @type {string} */ entry, /** @type {string[]} */ args = ['--help']) {
-  const result = spawnSync(process.execPath, [join(ROOT, entry), ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, DOM0_HOME: HELP_HOME } });
-  const text = result.stdout ?? '';
-  return result.status === 0 && /^usage:/i.test(text.trim()) ? text : undefined;
+async function helpOf(/** @type {string} */ entry, /** @type {string[]} */ args = ['--help']) {
+  const key = [entry, ...args].join(' ');
+  let text = helpCache.get(key);
+  if (!text) {
+    text = pool(() => new Promise((resolve) => {
+      execFile(process.execPath, [join(ROOT, entry), ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOM0_HOME: HELP_HOME } }, (err, stdout) =>
+        resolve(!err && /^usage:/i.test(stdout.trim()) ? stdout : undefined));
+    }));
+    helpCache.set(key, text);
+  }
+  return text;
 }
+/** @type {Map<string, Promise<string | undefined>>} */
+const helpCache = new Map();
+/** Runs at most 4 bins at once: each is a Node start-up, and they are many (one per xm command). */
+const pool = (() => {
+  let running = 0;
+  /** @type {Array<() => void>} */
+  const waiting = [];
+  /** @template T @param {() => Promise<T>} job @returns {Promise<T>} */
+  return async (job) => {
+    if (running >= 4) await new Promise((resolve) => waiting.push(() => resolve(undefined)));
+    running++;
+    try {
+      return await job();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+})();
 
 /** The npm packages the built engine imports at run time, with their dependencies. */
 function runtimeModules() {
@@ -79,14 +105,18 @@ function runtimeModules() {
   return [...wanted].sort();
 }
 
-function manPages() {
+async function manPages() {
   const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Date.now() / 1000) * 1000).toISOString().slice(0, 10);
   const version = pkg.version;
   /** @type {Array<{ file: string, text: string }>} */
   const pages = [];
-  const xmHelp = helpOf(pkg.bin.xm ?? '', ['help']);
+  const xmHelp = await helpOf(pkg.bin.xm ?? '', ['help']);
   if (!xmHelp) throw new Error('xm help printed no usage: is out/ built?');
   const commands = [...xmHelp.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1] ?? '');
+  // Start every help text at once (the pool bounds them), then assemble in order.
+  const commandHelp = await Promise.all(commands.map((c) => helpOf(pkg.bin.xm ?? '', ['help', c])));
+  const binHelp = new Map(await Promise.all(Object.entries(pkg.bin).map(async ([name, entry]) => /** @type {const} */ ([name, await helpOf(entry)]))));
+  const createHelp = await helpOf(pkg.bin.xm ?? '', ['help', 'create']);
   pages.push({
     file: 'man1/xm.1',
     text: manPage({
@@ -94,7 +124,7 @@ function manPages() {
       sections: [
         { heading: 'Synopsis', roff: preformatted(xmHelp.split('\n')[0] ?? '') },
         { heading: 'Description', roff: preformatted(xmHelp.split('\n').slice(1).join('\n').trim()) },
-        { heading: 'Subcommands', roff: commands.map((c) => `.SS ${c}\n${preformatted(helpOf(pkg.bin.xm ?? '', ['help', c]) ?? '')}`).join('\n') },
+        { heading: 'Subcommands', roff: commands.map((c, i) => `.SS ${c}\n${preformatted(commandHelp[i] ?? '')}`).join('\n') },
         { heading: 'See also', roff: '.BR xmdomain.cfg (5),\n.BR xend (1),\n.BR virt\\-install (1)' },
       ],
     }),
@@ -105,16 +135,16 @@ function manPages() {
     text: manPage({
       name: 'xmdomain.cfg', section: 5, summary: 'xm domain config files', version, date,
       sections: [
-        { heading: 'Description', roff: `.PP\nA domain is described by a file of \\fBkey = value\\fR lines in Python syntax, as Xen's xm read them; \\fBxm create\\fR starts one, \\fBxm new\\fR keeps it in \\fI<config>/domains/\\fR.\n${preformatted(helpOf(pkg.bin.xm ?? '', ['help', 'create']) ?? '')}` },
+        { heading: 'Description', roff: `.PP\nA domain is described by a file of \\fBkey = value\\fR lines in Python syntax, as Xen's xm read them; \\fBxm create\\fR starts one, \\fBxm new\\fR keeps it in \\fI<config>/domains/\\fR.\n${preformatted(createHelp ?? '')}` },
         { heading: 'Settings', roff: markdownToRoff(markdownSection(readme, '### How a config maps to QEMU')) },
         { heading: 'See also', roff: '.BR xm (1),\n.BR virt\\-install (1)' },
       ],
     }),
   });
   // Every other bin with a usage text gets a page of it (virt-install(1), xend(1), xenstore-*...).
-  for (const [name, entry] of Object.entries(pkg.bin)) {
+  for (const name of Object.keys(pkg.bin)) {
     if (name === 'xm') continue;
-    const help = helpOf(entry);
+    const help = binHelp.get(name);
     if (!help) continue;
     const [synopsis = '', ...rest] = help.trim().split('\n');
     // NAME's summary: the first sentence of the first paragraph after the usage line.
@@ -128,7 +158,7 @@ function manPages() {
   return pages;
 }
 
-function buildDeb() {
+async function buildDeb() {
   const version = pkg.version;
   const stage = join(OUT, `dom0_${version}_amd64`);
   rmSync(stage, { recursive: true, force: true });
@@ -147,7 +177,7 @@ function buildDeb() {
     chmodSync(target, 0o755);
     symlinkSync(relative(at('usr/bin'), target), at(`usr/bin/${name}`));
   }
-  for (const { file, text } of manPages()) {
+  for (const { file, text } of await manPages()) {
     mkdirSync(dirname(at(`usr/share/man/${file}.gz`)), { recursive: true });
     writeFileSync(at(`usr/share/man/${file}.gz`), gzipSync(text, { level: 9 }));
   }
@@ -211,7 +241,7 @@ function buildElectron() {
 
 try {
   if (!args.includes('--skip-build')) run('npm', ['run', '--silent', 'build']);
-  buildDeb();
+  await buildDeb();
   if (!args.includes('--deb-only')) buildElectron();
 } finally {
   rmSync(HELP_HOME, { recursive: true, force: true });

@@ -97,7 +97,7 @@ function canSudo() {
  */
 function aptInstall(sudo, missing) {
   const { packages } = packagesFor(missing, 'apt');
-  console.log(`host-deps: installing ${packages.join(' ')} (${missing.map((n) => n.why).join('; ')})`);
+  console.log(`host-deps: installing ${packages.join(' ')} with apt-get (why each: NEEDS in scripts/host-deps.mjs)`);
   // Through sudo the environment is reset: env(1) carries DEBIAN_FRONTEND across.
   const [cmd = 'env', ...pre] = [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
   // apt's and dpkg's progress is kept back and shown only when it fails.

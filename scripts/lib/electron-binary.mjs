@@ -42,7 +42,7 @@ export function electronBinary(env = process.env) {
   // A progress note on a terminal, wiped afterwards: the outcome is then one line either way.
   const tty = process.stdout.isTTY;
   if (tty) process.stdout.write("Downloading Electron's binary...");
-  const result = spawnSync(process.execPath, [join(pkg, 'install.js')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
+  const result = spawnSync(process.execPath, [join(pkg, 'install.js')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
   if (tty) process.stdout.write('\r\x1b[K');
   const again = installedElectron();
   if (again) return { binary: again };
