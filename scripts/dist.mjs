@@ -236,7 +236,7 @@ function buildElectron() {
     console.log('dist: electron-builder packages skipped: electron-builder is not installed (npm install -D electron-builder)');
     return;
   }
-  run(join(ROOT, 'node_modules/.bin/electron-builder'), ['--linux', 'AppImage', 'deb', '--config', 'electron-builder.yml', `-c.electronDist=${dirname(binary)}`]);
+  run(join(ROOT, 'node_modules/.bin/electron-builder'), ['--linux', 'AppImage', 'deb', '--config', 'electron-builder.yml', `-c.electronDist=${dirname(binary)}`, `-c.linux.maintainer=${maintainer()}`]);
 }
 
 try {
