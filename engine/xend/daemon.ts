@@ -4,9 +4,10 @@
 // socket and lets go of the domains without touching them: they keep running.
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
+import { ensurePrivateDir } from '../common/private-dir.js';
 import { DomainDefinitions, DomainManager } from '../domains/index.js';
 import { chooseAccelerator, findQemuSystem } from '../qemu/index.js';
 import { ProtocolServer } from '../protocol/node/server.js';
@@ -59,8 +60,8 @@ export interface StartXendOptions {
 export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   const { paths } = opts;
   const env = opts.env ?? process.env;
-  for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) mkdirSync(dir, { recursive: true });
-  mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) privateStateDir(dir);
+  ensurePrivateDir(paths.runtimeDir);
   const lock: PidLock = acquirePidLock(join(paths.runtimeDir, 'xend.pid'), 'xend');
   const logPath = join(paths.logDir, 'xend.log');
   const logger: Logger = fileLogger(logPath, { echo: opts.echoLog });
@@ -201,4 +202,14 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     lock.release();
     throw err;
   }
+}
+
+/**
+ * A state dir only its owner can enter. Older versions made them 0755 with 0644 files inside;
+ * closing the dir closes every file in it, so existing installs are tightened here too.
+ */
+function privateStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
