@@ -19,6 +19,7 @@ import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
 import { installHandlers } from './install-service.js';
+import { ClientPaths } from './client-paths.js';
 import { StorageService } from './storage-service.js';
 import { NetworkService } from './network-service.js';
 import { findQemuImg } from '../qemu/index.js';
@@ -89,7 +90,10 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     // The service is made before the server it notifies through: changes go via an emitter.
     const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();
     const definitions = new DomainDefinitions(paths.domainConfigDir);
+    // Pools are read when a remote client names a path (the storage service is made below).
+    const clientPaths = new ClientPaths({ dataDir: paths.dataDir, browseFolders: settings.browseFolders, poolDirs: async () => (await storage.pools.listPools()).map((p) => p.path) });
     const service = new XendService({
+      clientPaths,
       notify: (change) => definitionChanges.emit('change', change),
       manager,
       definitions,
@@ -136,7 +140,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         ...statsHandlers(stats),
         ...storage.handlers(),
         ...network.handlers(),
-        ...installHandlers({ manager, definitions, paths, browseFolders: settings.browseFolders, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
+        ...installHandlers({ manager, definitions, paths, clientPaths, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
       },
       events: xendEvents,
       streams: xendStreams,
