@@ -16,6 +16,7 @@ import {
 import { formatXmString, formatXmValue, type XmAssignment, type XmFile, type XmValue } from './values.js';
 import { MAX_VNC_DISPLAY, checkKeymap, checkListen, parseVfbSpec } from './vfb.js';
 import { parseVifSpec } from './vif.js';
+import { hasControlCharacter } from '../common/safe-path.js';
 
 /** What xend used when a key is absent. */
 export const DOMAIN_DEFAULTS = {
@@ -122,8 +123,10 @@ class Checker {
       this.error(e, `${key} must not contain a NUL character`);
       return undefined;
     }
-    if (kind !== 'text' && /[\n\r\0]/.test(s)) {
-      this.error(e, `${key} must not contain a newline or NUL character`);
+    // A control character in a one-line value (a newline in extra, a tab in a path) would make a
+    // definition that writes fine and then cannot start, or a QEMU option other than the one meant.
+    if (kind !== 'text' && hasControlCharacter(s)) {
+      this.error(e, `${key} must not contain a newline or other control character`);
       return undefined;
     }
     if (kind === 'path' && !s.startsWith('/')) {
@@ -201,7 +204,8 @@ class Checker {
   }
 }
 
-function checkName(name: string): string | null {
+/** Why `name` cannot name a domain (it becomes file and dir names: no '/', no '..'), or null. */
+export function checkDomainName(name: string): string | null {
   if (name === '') return 'name must not be empty';
   if (name.length > 64) return `name must be at most 64 characters, got ${name.length}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
@@ -302,7 +306,7 @@ export function domainConfigFromXm(
   let name = '';
   const nameGot = c.str('name');
   if (nameGot) {
-    const err = checkName(nameGot.s);
+    const err = checkDomainName(nameGot.s);
     if (err) c.error(nameGot.e, err);
     name = nameGot.s;
   } else if (c.get('name') === undefined) {
@@ -365,10 +369,11 @@ export function domainConfigFromXm(
   // HVM configs name Xen's firmware as the "kernel"; QEMU brings its own.
   if (kernel && builder === 'hvm' && /(^|\/)hvmloader$/.test(kernel.s)) kernel = undefined;
   const ramdisk = c.str('ramdisk', 'path');
-  const extra = c.str('extra', 'text');
-  const root = c.str('root', 'text');
+  // Kernel command line words: one line, however they were written.
+  const extra = c.str('extra');
+  const root = c.str('root');
   const bootloader = c.str('bootloader', 'path');
-  const bootargs = c.str('bootargs', 'text');
+  const bootargs = c.str('bootargs');
   let boot: string | undefined;
   const bootGot = c.str('boot');
   if (bootGot) {

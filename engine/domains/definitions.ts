@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
-import { loadDomainConfigText, serializeDomainConfig, type ConfigIssue, type DomainConfig } from '../config/index.js';
+import { checkDomainName, loadDomainConfigText, serializeDomainConfig, type ConfigIssue, type DomainConfig } from '../config/index.js';
 import { DomainError } from './errors.js';
 
 export interface DomainDefinition {
@@ -22,7 +22,10 @@ export class DomainDefinitions {
     this.#dir = dir;
   }
 
+  /** Every way a client names a definition comes through here: a name that is not one never becomes a path. */
   pathOf(name: string): string {
+    const why = checkDomainName(name);
+    if (why && name !== 'Domain-0') throw new DomainError('InvalidName', `'${name}' is not a domain name: ${why}`);
     return join(this.#dir, `${name}.cfg`);
   }
 

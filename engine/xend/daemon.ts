@@ -4,9 +4,10 @@
 // socket and lets go of the domains without touching them: they keep running.
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
+import { ensurePrivateDir } from '../common/private-dir.js';
 import { DomainDefinitions, DomainManager } from '../domains/index.js';
 import { chooseAccelerator, findQemuSystem } from '../qemu/index.js';
 import { ProtocolServer } from '../protocol/node/server.js';
@@ -18,6 +19,7 @@ import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
 import { installHandlers } from './install-service.js';
+import { ClientPaths } from './client-paths.js';
 import { StorageService } from './storage-service.js';
 import { NetworkService } from './network-service.js';
 import { findQemuImg } from '../qemu/index.js';
@@ -59,8 +61,8 @@ export interface StartXendOptions {
 export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   const { paths } = opts;
   const env = opts.env ?? process.env;
-  for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) mkdirSync(dir, { recursive: true });
-  mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) privateStateDir(dir);
+  ensurePrivateDir(paths.runtimeDir);
   const lock: PidLock = acquirePidLock(join(paths.runtimeDir, 'xend.pid'), 'xend');
   const logPath = join(paths.logDir, 'xend.log');
   const logger: Logger = fileLogger(logPath, { echo: opts.echoLog });
@@ -88,7 +90,10 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     // The service is made before the server it notifies through: changes go via an emitter.
     const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();
     const definitions = new DomainDefinitions(paths.domainConfigDir);
+    // Pools are read when a remote client names a path (the storage service is made below).
+    const clientPaths = new ClientPaths({ dataDir: paths.dataDir, browseFolders: settings.browseFolders, poolDirs: async () => (await storage.pools.listPools()).map((p) => p.path) });
     const service = new XendService({
+      clientPaths,
       notify: (change) => definitionChanges.emit('change', change),
       manager,
       definitions,
@@ -135,7 +140,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         ...statsHandlers(stats),
         ...storage.handlers(),
         ...network.handlers(),
-        ...installHandlers({ manager, definitions, paths, browseFolders: settings.browseFolders, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
+        ...installHandlers({ manager, definitions, paths, clientPaths, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
       },
       events: xendEvents,
       streams: xendStreams,
@@ -212,4 +217,14 @@ export function socketMode(env: NodeJS.ProcessEnv): 0o600 | 0o660 {
   if (value === undefined || value === '' || value === '0600') return 0o600;
   if (value === '0660') return 0o660;
   throw new Error(`DOM0_SOCKET_MODE=${value} is not valid: use 0600 (only this user) or 0660 (this user and the group)`);
+}
+
+/**
+ * A state dir only its owner can enter. Older versions made them 0755 with 0644 files inside;
+ * closing the dir closes every file in it, so existing installs are tightened here too.
+ */
+function privateStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

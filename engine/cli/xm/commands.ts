@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Dom0Paths } from '../../common/paths.js';
 import { connectUnix } from '../../protocol/node/unix-client.js';
+import { ConnectError } from '../../protocol/common/errors.js';
 import { xendEvents, xendMethods, xendStreams, type DomainRow } from '../../protocol/common/xend-api.js';
 import type { ProtocolClient } from '../../protocol/common/client.js';
 import type { Duplex } from 'node:stream';
@@ -41,7 +42,9 @@ export async function connectXend(paths: Dom0Paths): Promise<XendClient> {
   const path = xendSocketPath(paths);
   try {
     return await connectUnix(path, xendMethods, { events: xendEvents, streams: xendStreams, callTimeoutMs: 15 * 60_000 });
-  } catch {
+  } catch (err) {
+    // A socket that is there but not to be trusted (another user's) is not "xend not running".
+    if (err instanceof ConnectError && err.kind === 'denied') throw new Error(`Unable to connect to xend: ${err.message}`);
     throw new Error(`Unable to connect to xend: no xend is serving ${path}. Is xend running? Start it with 'xend start'.`);
   }
 }
