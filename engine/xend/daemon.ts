@@ -83,7 +83,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     const { adopted, cleaned } = await manager.adoptAll();
     logger.log('INFO', 'xend', `re-adopted ${adopted.length} running domain(s)${cleaned.length ? `; cleaned up ${cleaned.join(', ')}` : ''}`);
     xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
-    const host = hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
+    const host = await hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
     await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
     // The service is made before the server it notifies through: changes go via an emitter.
     const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();
