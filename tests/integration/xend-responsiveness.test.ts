@@ -32,14 +32,21 @@ async function connect(): Promise<Client> {
   return c;
 }
 
-/** Median wall time of `SAMPLES` calls, one after another. */
-async function medianLatency(call: () => Promise<unknown>): Promise<number> {
+/**
+ * Median wall time of `SAMPLES` calls, one after another. With a `bound`, it stops as soon as
+ * more than half the samples exceeded it (the median then does too): a blocked xend fails the
+ * test in seconds instead of running into call timeouts.
+ */
+async function medianLatency(call: () => Promise<unknown>, bound = Infinity): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
+  let over = 0;
+  for (let i = 0; i < SAMPLES && over <= SAMPLES / 2; i++) {
     const t = performance.now();
     await call();
     times.push(performance.now() - t);
+    if (times.at(-1)! > bound) over++;
   }
+  if (over > SAMPLES / 2) return times.sort((a, b) => a - b).at(-1)!;
   return times.sort((a, b) => a - b)[SAMPLES >> 1]!;
 }
 
@@ -63,7 +70,8 @@ test('an unrelated call is not held up by eight clients polling host.info and do
   expect((await probe.call('domain.list')).length).toBe(DEFINED + 1);
   await unrelated();
 
-  const quietBefore = await medianLatency(unrelated);
+  const quiet = await medianLatency(unrelated);
+  const bound = quiet * (POLLERS + 1) * MARGIN;
 
   const pollers = await Promise.all(Array.from({ length: POLLERS }, () => connect()));
   let polling = true;
@@ -77,16 +85,13 @@ test('an unrelated call is not held up by eight clients polling host.info and do
   // Every poller has had answers before the measurement starts: the queue is full.
   while (polls < POLLERS * 2) await new Promise((r) => setImmediate(r));
   const pollsBefore = polls;
-  const busy = await medianLatency(unrelated);
+  const busy = await medianLatency(unrelated, bound);
   const pollsDuring = polls - pollsBefore;
   polling = false;
   await Promise.all(loops);
 
-  const quietAfter = await medianLatency(unrelated);
-  const quiet = Math.max(quietBefore, quietAfter);
-  const bound = quiet * (POLLERS + 1) * MARGIN;
   console.log(`unrelated call: ${quiet.toFixed(1)} ms quiet, ${busy.toFixed(1)} ms with ${POLLERS} pollers (${pollsDuring} polls answered meanwhile); bound ${bound.toFixed(0)} ms`);
+  expect(busy).toBeLessThan(bound);
   // The pollers were really served while the unrelated call was measured.
   expect(pollsDuring).toBeGreaterThanOrEqual(POLLERS);
-  expect(busy).toBeLessThan(bound);
 });
