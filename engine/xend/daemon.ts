@@ -26,6 +26,7 @@ import { loadSettings } from './settings.js';
 import { startRelocation } from './relocation.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
+import { xendSocketPath } from './socket-path.js';
 import type { XenstoreClient } from '../xenstore/index.js';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -40,9 +41,7 @@ export interface XendHandle {
   stop(): Promise<void>;
 }
 
-export function xendSocketPath(paths: Dom0Paths): string {
-  return join(paths.runtimeDir, 'xend.sock');
-}
+export { xendSocketPath };
 
 export interface StartXendOptions {
   paths: Dom0Paths;
