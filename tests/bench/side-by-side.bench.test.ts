@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, test } from 'vitest';
 import { connectUnix } from '../../engine/protocol/node/unix-client.js';
 import { xendMethods } from '../../engine/protocol/common/xend-api.js';
 import { findQemuSystem, planQemu, qemuArgv, QmpClient } from '../../engine/qemu/index.js';
@@ -159,6 +159,13 @@ beforeAll(async () => {
   xend = await XendProcess.start({ prefix: '/tmp/d0b-' });
   client = await connectUnix(join(xend.home, 'run/xend.sock'), xendMethods);
   libvirt = await probeLibvirt();
+});
+
+// Each figure is printed when measured too, so a run cut short still leaves its numbers.
+let printed = 0;
+afterEach(() => {
+  for (const r of rows.slice(printed)) console.log(`measured: ${r.name}: dom0 ${r.dom0?.toFixed(1) ?? '—'} bare ${r.bare?.toFixed(1) ?? '—'} libvirt ${r.libvirt?.toFixed(1) ?? '—'} ${r.unit}`);
+  printed = rows.length;
 });
 
 afterAll(async () => {
