@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { resolvePaths } from '../common/paths.js';
 import { packageVersion } from '../common/package-info.js';
 import { isProcessAlive } from '../qemu/index.js';
-import { startXend, xendSocketPath } from '../xend/daemon.js';
+import { xendSocketPath } from '../xend/socket-path.js';
 import { connectUnix } from '../protocol/node/unix-client.js';
 import { xendMethods } from '../protocol/common/xend-api.js';
 
@@ -59,6 +59,8 @@ async function waitServing(timeoutMs: number): Promise<boolean> {
 }
 
 async function foreground(web: string | undefined, webOrigins: string[]): Promise<void> {
+  // The daemon's module graph is loaded only to run it: `xend status` and `stop` stay light.
+  const { startXend } = await import('../xend/daemon.js');
   const handle = await startXend({ paths, echoLog: true, web, webOrigins });
   if (handle.webUrl) console.log(`Web UI: ${handle.webUrl}`);
   const stop = () => {

@@ -28,6 +28,7 @@ import { loadSettings } from './settings.js';
 import { startRelocation } from './relocation.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
+import { xendSocketPath } from './socket-path.js';
 import type { XenstoreClient } from '../xenstore/index.js';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -42,9 +43,7 @@ export interface XendHandle {
   stop(): Promise<void>;
 }
 
-export function xendSocketPath(paths: Dom0Paths): string {
-  return join(paths.runtimeDir, 'xend.sock');
-}
+export { xendSocketPath };
 
 export interface StartXendOptions {
   paths: Dom0Paths;
@@ -85,7 +84,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     const { adopted, cleaned } = await manager.adoptAll();
     logger.log('INFO', 'xend', `re-adopted ${adopted.length} running domain(s)${cleaned.length ? `; cleaned up ${cleaned.join(', ')}` : ''}`);
     xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
-    const host = hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
+    const host = await hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
     await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
     // The service is made before the server it notifies through: changes go via an emitter.
     const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();

@@ -22,7 +22,7 @@ import type { RequestContext } from '../protocol/common/define.js';
 import type { ClientPaths } from './client-paths.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
-import { hostInfo, type HostInfo } from './host.js';
+import { hostInfo, hostLoad, type HostInfo } from './host.js';
 import { lifecycleHandlers } from './lifecycle-service.js';
 import { hasManagedSave, managedSavePath, restoreManagedSave } from '../migration/index.js';
 import { isSafeAbsolutePath } from '../common/safe-path.js';
@@ -58,10 +58,10 @@ export class XendService {
     });
   }
 
-  host(): HostInfo & { xend_pid: number; config_dir: string; data_dir: string; runtime_dir: string } {
+  async host(): Promise<HostInfo & { xend_pid: number; config_dir: string; data_dir: string; runtime_dir: string }> {
     const { qemuBinary, accel, accelReason, engineVersion, paths } = this.#o;
     return {
-      ...hostInfo({ qemuBinary, accel, accelReason, engineVersion }),
+      ...(await hostInfo({ qemuBinary, accel, accelReason, engineVersion })),
       xend_pid: process.pid,
       config_dir: paths.configDir,
       data_dir: paths.dataDir,
@@ -325,7 +325,7 @@ export class XendService {
   /** Domain-0, the running domains and the defined ones that are not running, sorted by name. */
   async #list(includeConfig: boolean): Promise<DomainRow[]> {
     const { manager, definitions } = this.#o;
-    const host = hostInfo({ qemuBinary: this.#o.qemuBinary, accel: this.#o.accel, accelReason: this.#o.accelReason, engineVersion: this.#o.engineVersion });
+    const host = hostLoad();
     const rows: DomainRow[] = [
       { name: 'Domain-0', domid: 0, status: 'running', state: 'r-----', memory: host.total_memory, maxmem: host.total_memory, vcpus: host.nr_cpus, cpuTime: host.cpu_time },
     ];

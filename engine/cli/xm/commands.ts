@@ -9,7 +9,7 @@ import { ConnectError } from '../../protocol/common/errors.js';
 import { xendEvents, xendMethods, xendStreams, type DomainRow } from '../../protocol/common/xend-api.js';
 import type { ProtocolClient } from '../../protocol/common/client.js';
 import type { Duplex } from 'node:stream';
-import { xendSocketPath } from '../../xend/daemon.js';
+import { xendSocketPath } from '../../xend/socket-path.js';
 import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
 import { attachConsole } from './console.js';
 import { STORAGE_COMMANDS } from './storage.js';
