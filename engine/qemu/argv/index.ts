@@ -41,7 +41,7 @@ export function planQemu(config: DomainConfig, ctx: QemuContext): QemuPlan {
     ...displayOptions(config, ctx),
     ...channelOptions(ctx),
     ...platformDeviceOptions(config),
-    ...hotplugOptions(),
+    ...hotplugOptions(config),
   ];
   return { options, disks, nics };
 }
