@@ -503,6 +503,13 @@ export function domainConfigFromXm(
   displayKeys(c, vfb);
 
   const serial = c.str('serial');
+  if (serial && !['pty', 'none', ''].includes(serial.s)) {
+    c.warn(serial.e, `serial ${formatXmString(serial.s)}: the guest's serial port is Dom0's console (xm console, the Console tab), not ${serial.s}`);
+  }
+  const parallel = c.str('parallel');
+  if (parallel && parallel.s !== 'none' && parallel.s !== '') {
+    c.warn(parallel.e, `parallel ${formatXmString(parallel.s)}: guests get no parallel port; the setting is not used`);
+  }
   const description = c.str('description', 'text');
   const onXendStart = c.str('on_xend_start');
   if (onXendStart && onXendStart.s !== 'ignore' && onXendStart.s !== 'start') {
@@ -514,6 +521,7 @@ export function domainConfigFromXm(
   }
   const usbdevice = c.str('usbdevice');
   const soundhw = c.str('soundhw');
+  if (soundhw) c.warn(soundhw.e, `soundhw ${formatXmString(soundhw.s)}: the guest has the sound card, its sound is not played on the host`);
 
   const config: DomainConfig = {
     name,
