@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { resolvePaths } from '../../engine/common/paths.js';
+import { connectXend } from '../../engine/cli/xm/commands.js';
 import { findCpuController } from '../../engine/sched/index.js';
 import { READY } from './helpers/engine.js';
 import { SerialConsole } from './helpers/serial.js';
@@ -21,6 +23,11 @@ const consoles: SerialConsole[] = [];
 
 function qemuPid(x: XendProcess, domain: string): number {
   return (JSON.parse(readFileSync(join(x.runtimeDir(domain), 'domain.json'), 'utf8')) as { pid: number }).pid;
+}
+
+/** sched-a's definition file, written by domain.update. */
+function defFile(x: XendProcess): string {
+  return join(resolvePaths({ DOM0_HOME: x.home }).domainConfigDir, 'sched-a.cfg');
 }
 
 function groupOf(pid: number): string {
@@ -117,6 +124,19 @@ describe.skipIf(!controller || process.getuid?.() !== 0)('CPU scheduling: weight
       const tid = groupThreads(pidA)[0]!;
       expect(readFileSync(`/proc/${pidA}/task/${tid}/status`, 'utf8')).toMatch(new RegExp(`^Cpus_allowed_list:\\s*${CORE}$`, 'm'));
     }
+
+    // The GUI's Details tab saves through domain.update: weight and cap are applied live there too.
+    const client = await connectXend(resolvePaths({ DOM0_HOME: xend.home }));
+    try {
+      const r = await client.call('domain.update', { name: 'sched-a', changes: { cpu_weight: 300 } });
+      expect(r.live).toEqual(['cpu_weight']);
+    } finally {
+      await client.close();
+    }
+    expect(await xend.xmOk('sched-credit', '-d', 'sched-a')).toMatch(/^sched-a {26}\s+\d+ {4}300 {4}0$/m);
+    expect(readFileSync(defFile(xend), 'utf8')).toMatch(/^cpu_weight = 300$/m);
+    await xend.xmOk('sched-credit', '-d', 'sched-a', '-w', '256');
+    expect(readFileSync(defFile(xend), 'utf8')).toMatch(/^cpu_weight = 256$/m);
 
     const bad = await xend.xm('sched-credit', '-d', 'sched-a', '-w', '70000');
     expect(bad.code).toBe(1);
