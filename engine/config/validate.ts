@@ -43,7 +43,7 @@ const CPU_NUMBER_MAX = 4095;
 /** Keys Xen users have in their files that mean nothing for a QEMU guest: accepted, not kept. */
 const IGNORED_KEYS = new Set([
   'device_model', 'device_model_version', 'device_model_override', 'shadow_memory', 'hap',
-  'viridian', 'hpet', 'timer_mode', 'nestedhvm', 'cpu_weight', 'cpu_cap', 'xen_platform_pci',
+  'viridian', 'hpet', 'timer_mode', 'nestedhvm', 'xen_platform_pci',
   'vpt_align', 'rtc_timeoffset', 'vncconsole', 'vncviewer',
   'extid', 'vhpt', 'videoram', 'display', 'xauthority', 'opengl', 'monitor', 'guest_os_type',
   'pci_msitranslate', 'pci_power_mgmt', 's3_mode', 's4_mode',
@@ -447,6 +447,11 @@ export function domainConfigFromXm(
     else cpus = cpusText;
   }
 
+  // Xen's credit scheduler: weight 1..65535, cap in % of one CPU up to vcpus x 100 (0 = none).
+  const cpuWeight = c.int('cpu_weight', '', 1, 65535);
+  const cpuCap = c.int('cpu_cap', '', 0, VCPUS_MAX * 100);
+  if (cpuCap && cpuCap.n > vcpus * 100) c.error(cpuCap.e, `cpu_cap (${cpuCap.n}) is more than ${vcpus} vCPU(s) can use: at most ${vcpus * 100}`);
+
   const kernelRaw = c.str('kernel');
   let kernel: { e: Entry; s: string } | undefined;
   let pvGrub: { e: Entry; s: string } | undefined;
@@ -551,6 +556,8 @@ export function domainConfigFromXm(
   if (maxmemGot) config.maxmem = maxmemGot.n;
   if (maxvcpusGot) config.maxvcpus = maxvcpusGot.n;
   if (cpus !== undefined) config.cpus = cpus;
+  if (cpuWeight) config.cpu_weight = cpuWeight.n;
+  if (cpuCap) config.cpu_cap = cpuCap.n;
   if (kernel) config.kernel = kernel.s;
   if (ramdisk) config.ramdisk = ramdisk.s;
   if (extra || (kernelIp && kernel)) config.extra = joinArgs(kernel ? kernelIp?.args : undefined, extra?.s);

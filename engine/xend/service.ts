@@ -24,6 +24,7 @@ import type { XendStreams } from '../protocol/common/xend-api.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
 import { hostInfo, hostLoad, type HostInfo } from './host.js';
 import { lifecycleHandlers } from './lifecycle-service.js';
+import { schedHandlers } from './sched-service.js';
 import { hasManagedSave, managedSavePath, restoreManagedSave } from '../migration/index.js';
 import { isSafeAbsolutePath } from '../common/safe-path.js';
 
@@ -208,6 +209,9 @@ export class XendService {
           } else if (running && key === 'memory' && config.memory <= Math.max(running.maxmem, running.memory)) {
             await manager.memSet(running.domid, config.memory);
             live.push(key);
+          } else if (running && (key === 'cpu_weight' || key === 'cpu_cap')) {
+            await codedAsync(() => manager.schedCreditSet(running.domid, { weight: config.cpu_weight ?? 256, cap: config.cpu_cap ?? 0 }));
+            live.push(key);
           } else if (running) {
             nextBoot.push(key);
           } else {
@@ -290,6 +294,7 @@ export class XendService {
         if (path !== undefined) checkOutputPath(await this.#check(ctx, path, 'core file'));
         return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
       },
+      ...schedHandlers({ manager, definitions, notify: this.#o.notify }),
       ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify, relocationToken: this.#o.relocationToken, clientPaths: this.#o.clientPaths }),
     };
   }

@@ -16,6 +16,7 @@ import { STORAGE_COMMANDS } from './storage.js';
 import { NETWORK_COMMANDS } from './network.js';
 import { TOP_COMMANDS } from './top.js';
 import { LIFECYCLE_COMMANDS } from './lifecycle.js';
+import { SCHED_COMMANDS } from './sched.js';
 import { needArgs, parseOpts, ref, UsageError } from './args.js';
 
 export { UsageError } from './args.js';
@@ -384,6 +385,7 @@ export const COMMANDS: Command[] = [
   ...NETWORK_COMMANDS,
   ...TOP_COMMANDS,
   ...LIFECYCLE_COMMANDS,
+  ...SCHED_COMMANDS,
 ];
 
 async function shutdownCommand(ctx: XmContext, args: string[], reboot: boolean): Promise<number> {
