@@ -7,7 +7,9 @@
 import { defineStore } from 'pinia';
 import { computed, readonly, ref } from 'vue';
 import {
+  domainClone,
   domainDelete,
+  domainManagedSave,
   domainDestroy,
   domainList,
   domainPause,
@@ -287,6 +289,19 @@ export const useDomainsStore = defineStore('domains', () => {
     return result;
   }
 
+  /** Save (libvirt's managedsave): the domain stops, its memory goes to the returned file; Run restores it. */
+  function managedSave({ conn, name }: DomainRef): Promise<{ path: string; bytes: number }> {
+    return domainManagedSave({ conn, name });
+  }
+
+  /** Clone a shut-off domain; the new one is read into the list and becomes the selection. */
+  async function clone({ conn, source, name, linked }: { conn: string; source: string; name: string; linked: boolean }): Promise<{ name: string; disks: string[] }> {
+    const result = await domainClone({ conn, source, name, linked });
+    await refresh(conn);
+    if (rowOf({ conn, name: result.name }) !== undefined) select({ conn, name: result.name });
+    return result;
+  }
+
   return {
     rowsByConn: readonly(rowsByConn),
     listErrors: readonly(listErrors),
@@ -312,5 +327,7 @@ export const useDomainsStore = defineStore('domains', () => {
     domainChanged,
     perform,
     deleteDomain,
+    managedSave,
+    clone,
   };
 });
