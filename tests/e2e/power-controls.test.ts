@@ -141,6 +141,21 @@ describe('power controls', () => {
     await expect.poll(() => row.textContent(), { timeout: 60_000 }).toContain('Shut off');
   });
 
+  test('Details refuses more memory and vCPUs than the host has, and the file keeps its values', async () => {
+    await page.getByRole('row', { name: 'pw-a', exact: true }).dblclick();
+    await page.getByRole('tab', { name: 'Details', exact: true }).click();
+    const panel = page.locator('#domain-panel-details');
+    await panel.getByLabel('Memory (MiB)', { exact: true }).fill('999999');
+    await panel.getByLabel('vCPUs', { exact: true }).fill('64');
+    await panel.getByRole('button', { name: 'Apply', exact: true }).click();
+    await expect.poll(() => panel.textContent()).toMatch(/The host has \d+ MiB: give at most that\./);
+    expect(await panel.textContent()).toMatch(/The host has \d+ CPUs?: give at most \d+ vCPUs\./);
+    const file = readFileSync(join(engine.home, 'config/domains/pw-a.cfg'), 'utf8');
+    expect(file).toMatch(/^memory = 128$/m);
+    expect(file).not.toContain('999999');
+    await page.getByRole('button', { name: 'Back to Manager' }).click();
+  });
+
   test('primary buttons keep a readable label under the pointer (New VM: Forward)', async () => {
     await page.getByRole('button', { name: 'New', exact: true }).click();
     const forward = page.getByRole('dialog', { name: /New VM/ }).getByRole('button', { name: 'Forward' });

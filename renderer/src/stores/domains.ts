@@ -118,6 +118,12 @@ export const useDomainsStore = defineStore('domains', () => {
     return rowsByConn.value[target.conn]?.find((r) => r.name === target.name);
   }
 
+  /** The host's memory and CPUs on a connection (its Domain-0 row), once the list is read. */
+  function hostLimitsOf(conn: string): { memoryMiB: number; cpus: number } | undefined {
+    const host = rowsByConn.value[conn]?.find((r) => r.domid === 0);
+    return host === undefined ? undefined : { memoryMiB: host.memory, cpus: host.vcpus };
+  }
+
   function isSelected(target: DomainRef): boolean {
     return selection.value.some((s) => sameDomain(s, target));
   }
@@ -313,6 +319,7 @@ export const useDomainsStore = defineStore('domains', () => {
     selectedEntries,
     available,
     rowOf,
+    hostLimitsOf,
     isSelected,
     isLoaded,
     setRows,
