@@ -88,7 +88,9 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
     // The service is made before the server it notifies through: changes go via an emitter.
     const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();
-    const definitions = new DomainDefinitions(paths.domainConfigDir);
+    const definitions = new DomainDefinitions(paths.domainConfigDir, { macsInUse: () => manager.list().flatMap((d) => d.macs) });
+    const identified = await definitions.fixIdentities();
+    if (identified.length > 0) logger.log('INFO', 'xend', `gave ${identified.join(', ')} a fixed uuid and MACs`);
     // Pools are read when a remote client names a path (the storage service is made below).
     const clientPaths = new ClientPaths({ dataDir: paths.dataDir, browseFolders: settings.browseFolders, poolDirs: async () => (await storage.pools.listPools()).map((p) => p.path) });
     const service = new XendService({
