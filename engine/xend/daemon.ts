@@ -30,6 +30,7 @@ import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
 import { xendSocketPath } from './socket-path.js';
 import type { XenstoreClient } from '../xenstore/index.js';
+import { LibvirtConnections } from '../libvirt/index.js';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -69,6 +70,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   let web: WebMode | undefined;
   let xenstore: XenstoreClient | undefined;
   let stats: StatsCollector | undefined;
+  let connections: LibvirtConnections | undefined;
   try {
     const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
     for (const w of warnings) logger.log('WARNING', 'settings', w);
@@ -134,6 +136,18 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       broadcast: { changed: (name) => broadcast('network.changed', { name }), definition: notifyDefined },
     });
     await network.networks.activateAll();
+    // libvirt hosts beside this engine (issue 14): each is served by its own adapter endpoint.
+    const libvirt = new LibvirtConnections({
+      configDir: paths.configDir,
+      log: {
+        info: (message) => logger.log('INFO', 'libvirt', message),
+        warn: (message) => logger.log('WARNING', 'libvirt', message),
+        error: (message, error) => logger.log('ERROR', 'libvirt', error instanceof Error ? `${message}: ${error.message}` : message),
+      },
+      changed: (row) => broadcast('connection.changed', row),
+      statsIntervalMs: 1000,
+    });
+    connections = libvirt;
     const server = new ProtocolServer({
       methods: xendMethods,
       handlers: {
@@ -141,6 +155,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         ...statsHandlers(stats),
         ...storage.handlers(),
         ...network.handlers(),
+        ...libvirt.handlers(),
         ...installHandlers({ manager, definitions, paths, clientPaths, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
       },
       events: xendEvents,
@@ -158,6 +173,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
     });
     stats.start();
+    libvirt.start();
     const socketPath = xendSocketPath(paths);
     listener = await listenUnix(socketPath, server, { mode: socketMode(env) });
     logger.log('INFO', 'xend', `listening on ${socketPath}`);
@@ -171,6 +187,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         allowRemote: settings.webAllowRemote,
         rendererDir: opts.rendererDir,
         allowedOrigins: opts.webOrigins,
+        route: (id) => connections?.serverFor(id),
       });
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
@@ -188,6 +205,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         if (stopped) return;
         stopped = true;
         stats?.stop();
+        await connections?.stop();
         await relocation?.close();
         await web?.close();
         await listener?.close();
@@ -201,6 +219,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   } catch (err) {
     logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
     stats?.stop();
+    await connections?.stop();
     await web?.close();
     await listener?.close();
     await xenstore?.close();

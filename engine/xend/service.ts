@@ -17,6 +17,7 @@ import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
 import type { storageMethods } from '../protocol/common/xend-api-storage.js';
 import type { networkMethods } from '../protocol/common/xend-api-network.js';
 import type { statsMethods } from '../protocol/common/xend-api-stats.js';
+import type { connectionMethods } from '../protocol/common/xend-api-connections.js';
 import type { StreamOpeners } from '../protocol/node/server.js';
 import type { RequestContext } from '../protocol/common/define.js';
 import type { ClientPaths } from './client-paths.js';
@@ -83,8 +84,8 @@ export class XendService {
     }
   }
 
-  /** The core methods; install-, storage-, network- and stats-service.ts answer the others. */
-  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods | keyof typeof storageMethods | keyof typeof networkMethods | keyof typeof statsMethods> {
+  /** The core methods; install-, storage-, network- and stats-service.ts and the libvirt room answer the others. */
+  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods | keyof typeof storageMethods | keyof typeof networkMethods | keyof typeof statsMethods | keyof typeof connectionMethods> {
     const { manager, definitions } = this.#o;
     return {
       'host.info': () => this.host(),
