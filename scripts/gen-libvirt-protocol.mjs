@@ -58,7 +58,7 @@ function tokenize(text) {
       if (src.slice(pos).trim() !== '') throw new Error(`cannot lex near: ${src.slice(pos, pos + 60)}`);
       break;
     }
-    tokens.push(m[1]);
+    tokens.push(m[1] ?? '');
     pos = re.lastIndex;
   }
   return tokens;
@@ -81,8 +81,12 @@ const order = [];
 /** @param {string[]} tokens */
 function parse(tokens) {
   let i = 0;
-  const peek = () => tokens[i];
-  const next = () => tokens[i++];
+  const peek = () => tokens[i] ?? '';
+  const next = () => {
+    const t = tokens[i++];
+    if (t === undefined) throw new Error('remote_protocol.x ends in the middle of a declaration');
+    return t;
+  };
   /** @param {string} t */
   const expect = (t) => {
     const got = next();
@@ -91,7 +95,8 @@ function parse(tokens) {
   /** @param {string} t @returns {number} */
   const value = (t) => {
     if (/^-?\d+$/.test(t) || /^0x/.test(t)) return Number(t);
-    if (t in consts) return consts[t];
+    const c = consts[t];
+    if (c !== undefined) return c;
     throw new Error(`unknown constant ${t}`);
   };
 
@@ -236,7 +241,7 @@ parse(tokenize(readFileSync(input, 'utf8')));
 
 // ---- emit ----
 /** @param {string} s */
-const pascal = (s) => s.split('_').filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+const pascal = (s) => s.split('_').filter(Boolean).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 /** @param {string} s */
 const procName = (s) => pascal(s.replace(/^REMOTE_PROC_/, '').toLowerCase());
 
