@@ -384,27 +384,36 @@ export function parseVirtInstallArgs(argv: string[]): VirtInstallArgs {
 export const VIRT_INSTALL_USAGE = `usage: virt-install --name NAME --memory MiB [options]
 
 Create a domain: an xm config in <config>/domains/NAME.cfg and its disks in <data>/images.
+Long options may be abbreviated (--dry for --dry-run). Options Dom0 does not support are refused by
+name; accepted options that act differently than on libvirt print a WARNING line.
 
 Install method (one of):
-  --cdrom PATH                 boot an install ISO (attached as a CD-ROM)
-  --location URL               fetch the installer kernel+initrd of a network tree (Debian/Ubuntu mirror,
+  --cdrom, -c PATH             boot an install ISO (attached as a CD-ROM); --livecd keeps booting it
+  --location, -l URL           fetch the installer kernel+initrd of a network tree (Debian/Ubuntu mirror,
                                .treeinfo trees such as Fedora's); boots from disk after the install
-  --extra-args ARGS            kernel command line for --location (console=ttyS0 for a serial install)
+  --extra-args, -x ARGS        kernel command line for --location (console=ttyS0 for a serial install)
   --import                     the first --disk already holds an installed system (raw or qcow2, detected)
   --boot kernel=PATH,initrd=PATH,kernel_args=ARGS   direct kernel boot, every time
   --pxe                        boot from the network
 Options:
   --name, -n NAME              domain name
-  --memory MiB                 memory (default: the OS's recommendation)
-  --vcpus N                    virtual CPUs (default: the OS's recommendation)
-  --os-variant ID|detect|generic   OS from the catalogue (--osinfo list shows them); default: detect
-  --disk size=GiB[,format=qcow2|raw][,bus=virtio|sata|ide]   a new disk in the default pool
-  --disk path=PATH[,format=raw|qcow2][,bus=...]               an existing image or block device
-  --disk none                  no disk
-  --network user|bridge=BR|none[,model=virtio|e1000|...][,mac=MAC]   default: user (NAT)
-  --graphics vnc|none          default: vnc
+  --memory, --ram, -r MiB[,maxmemory=MiB]   memory (default: the OS's recommendation)
+  --vcpus N[,maxvcpus=M][,sockets=S,cores=C,threads=T]   virtual CPUs (default: the OS's recommendation)
+  --os-variant, --osinfo ID|detect|generic|list   OS from the catalogue; default: detect
+  --disk size=GiB[,format=qcow2|raw][,bus=virtio|sata|scsi|ide]   a new disk in the default pool
+  --disk path=PATH,size=GiB[,...]   a new disk at PATH
+  --disk PATH|path=PATH[,format=raw|qcow2][,bus=...][,readonly=on]   an existing image or block device
+  --disk device=cdrom[,path=ISO]   a CD-ROM drive (empty without path); may be repeated
+  --disk none, --nodisks       no disk
+  --file, -f PATH [--file-size, -s GiB]   virt-install's older spelling of --disk path=PATH[,size=GiB]
+  --network user|network=default|bridge=BR|bridge:BR|none[,model=virtio|e1000|...][,mac=MAC|RANDOM]
+                               default: user (NAT); repeat for more NICs; --nonetworks for none
+  --graphics vnc[,password=PW][,keymap=KM]|none   default: vnc; --nographics = none
+  --autoconsole text|graphical|none, --noautoconsole   attach the serial console after starting
+  --console pty, --serial pty  the guest's serial console (the only kind)
+  --connect xen:///            this host's Dom0 engine (the only connection for now)
+  --hvm, --paravirt, --os-type, --virt-type kvm|qemu, --arch x86_64   accepted (said when they change nothing)
   --description TEXT
-  --noautoconsole              do not attach the serial console (it is attached with --graphics none)
   --dry-run                    check everything, create nothing
   --print-config[=install]     print the xm config (the definition, or the installer run's) and create nothing
 `;
