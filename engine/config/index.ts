@@ -35,6 +35,7 @@ export {
   MEMORY_MIN_MIB,
   VCPUS_MAX,
   checkCpus,
+  checkDomainName,
   domainConfigFromXm,
   loadDomainConfigText,
 } from './validate.js';

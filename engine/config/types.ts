@@ -90,6 +90,10 @@ export interface DomainConfig {
   maxvcpus?: number;
   /** Pinning, Xen's syntax: "0-3,5,^1". */
   cpus?: string;
+  /** Credit scheduler weight, 1..65535 (Xen's default 256 when absent): a relative CPU share. */
+  cpu_weight?: number;
+  /** Credit scheduler cap in % of one host CPU, 0..vcpus*100 (0 or absent: no cap). */
+  cpu_cap?: number;
   builder: 'linux' | 'hvm';
   kernel?: string;
   ramdisk?: string;

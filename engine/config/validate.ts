@@ -16,6 +16,7 @@ import {
 import { formatXmString, formatXmValue, type XmAssignment, type XmFile, type XmValue } from './values.js';
 import { MAX_VNC_DISPLAY, checkKeymap, checkListen, parseVfbSpec } from './vfb.js';
 import { parseVifSpec } from './vif.js';
+import { hasControlCharacter } from '../common/safe-path.js';
 
 /** What xend used when a key is absent. */
 export const DOMAIN_DEFAULTS = {
@@ -42,7 +43,7 @@ const CPU_NUMBER_MAX = 4095;
 /** Keys Xen users have in their files that mean nothing for a QEMU guest: accepted, not kept. */
 const IGNORED_KEYS = new Set([
   'device_model', 'device_model_version', 'device_model_override', 'shadow_memory', 'hap',
-  'viridian', 'hpet', 'timer_mode', 'nestedhvm', 'cpu_weight', 'cpu_cap', 'xen_platform_pci',
+  'viridian', 'hpet', 'timer_mode', 'nestedhvm', 'xen_platform_pci',
   'vpt_align', 'rtc_timeoffset', 'vncconsole', 'vncviewer',
   'extid', 'vhpt', 'videoram', 'display', 'xauthority', 'opengl', 'monitor', 'guest_os_type',
   'pci_msitranslate', 'pci_power_mgmt', 's3_mode', 's4_mode',
@@ -132,8 +133,10 @@ class Checker {
       this.error(e, `${key} must not contain a NUL character`);
       return undefined;
     }
-    if (kind !== 'text' && /[\n\r\0]/.test(s)) {
-      this.error(e, `${key} must not contain a newline or NUL character`);
+    // A control character in a one-line value (a newline in extra, a tab in a path) would make a
+    // definition that writes fine and then cannot start, or a QEMU option other than the one meant.
+    if (kind !== 'text' && hasControlCharacter(s)) {
+      this.error(e, `${key} must not contain a newline or other control character`);
       return undefined;
     }
     if (kind === 'path' && !s.startsWith('/')) {
@@ -211,7 +214,8 @@ class Checker {
   }
 }
 
-function checkName(name: string): string | null {
+/** Why `name` cannot name a domain (it becomes file and dir names: no '/', no '..'), or null. */
+export function checkDomainName(name: string): string | null {
   if (name === '') return 'name must not be empty';
   if (name.length > 64) return `name must be at most 64 characters, got ${name.length}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
@@ -383,7 +387,7 @@ export function domainConfigFromXm(
   let name = '';
   const nameGot = c.str('name');
   if (nameGot) {
-    const err = checkName(nameGot.s);
+    const err = checkDomainName(nameGot.s);
     if (err) c.error(nameGot.e, err);
     name = nameGot.s;
   } else if (c.get('name') === undefined) {
@@ -443,6 +447,11 @@ export function domainConfigFromXm(
     else cpus = cpusText;
   }
 
+  // Xen's credit scheduler: weight 1..65535, cap in % of one CPU up to vcpus x 100 (0 = none).
+  const cpuWeight = c.int('cpu_weight', '', 1, 65535);
+  const cpuCap = c.int('cpu_cap', '', 0, VCPUS_MAX * 100);
+  if (cpuCap && cpuCap.n > vcpus * 100) c.error(cpuCap.e, `cpu_cap (${cpuCap.n}) is more than ${vcpus} vCPU(s) can use: at most ${vcpus * 100}`);
+
   const kernelRaw = c.str('kernel');
   let kernel: { e: Entry; s: string } | undefined;
   let pvGrub: { e: Entry; s: string } | undefined;
@@ -459,8 +468,9 @@ export function domainConfigFromXm(
     else c.error(kernelRaw.e, `kernel must be an absolute path (starting with /), got ${formatXmString(kernelRaw.s)}`);
   }
   const ramdisk = c.str('ramdisk', 'path');
-  let extra = c.str('extra', 'text');
-  const root = c.str('root', 'text');
+  // Kernel command line words: one line, however they were written.
+  let extra = c.str('extra');
+  const root = c.str('root');
   let bootloader = c.str('bootloader');
   if (bootloader && !bootloader.s.startsWith('/') && !/^[A-Za-z0-9._-]+$/.test(bootloader.s)) {
     c.error(bootloader.e, `bootloader must be an absolute path or a program name such as "pygrub", got ${formatXmString(bootloader.s)}`);
@@ -479,7 +489,7 @@ export function domainConfigFromXm(
   if (kernelIp && !kernel) {
     c.warn(kernelIp.e, `${kernelIp.e.key} only reaches a kernel that Dom0 boots directly (kernel = "..."); this domain boots from its disk`);
   }
-  const bootargs = c.str('bootargs', 'text');
+  const bootargs = c.str('bootargs');
   let boot: string | undefined;
   const bootGot = c.str('boot');
   if (bootGot) {
@@ -546,6 +556,8 @@ export function domainConfigFromXm(
   if (maxmemGot) config.maxmem = maxmemGot.n;
   if (maxvcpusGot) config.maxvcpus = maxvcpusGot.n;
   if (cpus !== undefined) config.cpus = cpus;
+  if (cpuWeight) config.cpu_weight = cpuWeight.n;
+  if (cpuCap) config.cpu_cap = cpuCap.n;
   if (kernel) config.kernel = kernel.s;
   if (ramdisk) config.ramdisk = ramdisk.s;
   if (extra || (kernelIp && kernel)) config.extra = joinArgs(kernel ? kernelIp?.args : undefined, extra?.s);
