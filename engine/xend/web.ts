@@ -2,7 +2,8 @@
 // same port, like Cockpit. The page itself is public code; every engine connection needs the token,
 // which travels in the URL's fragment (never sent to the server in requests, never logged).
 
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { isInsideDir } from '../common/safe-path.js';
 import http from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +114,11 @@ function serveStatic(root: string, req: http.IncomingMessage, res: http.ServerRe
   }
   let stat;
   try {
+    // A symlink in the folder (a build step's, or planted) must not lead out of it either.
+    if (!isInsideDir(realpathSync(file), realpathSync(root))) {
+      res.writeHead(403, headers).end('Forbidden');
+      return;
+    }
     stat = statSync(file);
   } catch {
     res.writeHead(404, headers).end('Not Found');
