@@ -24,13 +24,14 @@ const cliDir = join(root, 'engine/cli');
 const outDir = join(root, 'out/engine/cli');
 
 // Native addons and the optional native helpers of ws cannot be bundled; ws falls back to JS.
-const external = [...builtinModules, /^node:/, 'node-pty', 'bufferutil', 'utf-8-validate', 'electron'];
+const external = [...builtinModules, /^node:/, /^@lydell\/node-pty/, 'node-pty', 'bufferutil', 'utf-8-validate', 'electron'];
 
 // ws is CommonJS without a `sideEffects` field, so the bundler would keep (and run) it in every
 // bin that reaches a module importing it, even where nothing uses it (xm's graph touches the web
 // server's module). Loading it has no side effects: let unused imports of it go.
 const sideEffectFree = /[\\/]node_modules[\\/]ws[\\/]/;
 
+/** @param {string} name */
 const launcher = (name) => `#!/usr/bin/env node
 // Built by scripts/build-cli.mjs: turn on Node's compile cache where it exists, then run the bundle.
 import module from 'node:module';
