@@ -130,7 +130,7 @@ describe('stats through the API layer', () => {
     const domains = useDomainsStore();
     const stats = useStatsStore();
     await settle(20);
-    expect(client.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed']]);
+    expect(client.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed', 'connection.changed']]);
 
     client.emit('stats.sample', tick(8, [{ domid: 3, name: 'vm1', cpu: 25 }, { domid: 4, name: 'vm2', cpu: 50 }]));
     client.emit('stats.sample', tick(9, [{ domid: 3, name: 'vm1', cpu: 26 }, { domid: 4, name: 'vm2', cpu: 51 }]));
