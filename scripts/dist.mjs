@@ -167,8 +167,21 @@ async function buildDeb() {
   // The engine and the renderer, as built; source maps stay in the checkout.
   mkdirSync(join(lib, 'out'), { recursive: true });
   for (const part of ['engine', 'renderer']) cpSync(join(ROOT, 'out', part), join(lib, 'out', part), { recursive: true, filter: (src) => !src.endsWith('.map') });
-  for (const name of runtimeModules()) cpSync(join(ROOT, 'node_modules', name), join(lib, 'node_modules', name), { recursive: true, filter: (src) => !/\.(map|d\.ts|d\.cts|d\.mts)$/.test(src) });
+  // The npm modules as published, less what only their authors use (dotfiles, types, maps) and
+  // less native add-ons compiled on this machine (ssh2's optional crypto binding: it falls back to
+  // JavaScript), so the package does not carry unstripped objects built against this host.
+  const keep = (/** @type {string} */ src) => !/(^|\/)(\.[^/]+|build)$|\.(map|d\.ts|d\.cts|d\.mts|node)$/.test(src);
+  for (const name of runtimeModules()) cpSync(join(ROOT, 'node_modules', name), join(lib, 'node_modules', name), { recursive: true, filter: keep });
   writeFileSync(join(lib, 'package.json'), `${JSON.stringify({ name: pkg.name, version, description: pkg.description, license: 'MIT', type: 'module', bin: pkg.bin }, null, 2)}\n`);
+  // Scripts (a #! line: bins, and the bundles the build puts behind them) are executable.
+  const markScripts = (/** @type {string} */ dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) markScripts(path);
+      else if (entry.name.endsWith('.js') && readFileSync(path, { encoding: 'latin1' }).startsWith('#!')) chmodSync(path, 0o755);
+    }
+  };
+  markScripts(join(lib, 'out/engine'));
   // The bins, from package.json's bin map (whatever layout the build gives them).
   mkdirSync(at('usr/bin'), { recursive: true });
   for (const [name, entry] of Object.entries(pkg.bin)) {

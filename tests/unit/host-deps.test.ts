@@ -126,7 +126,8 @@ describe('the table', () => {
   });
 });
 
-describe('the command', () => {
+// Each runs the CLI in a new Node process: generous timeouts for a loaded 2-core machine.
+describe('the command', { timeout: 30_000 }, () => {
   const hostDeps = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['scripts/host-deps.mjs', ...args], { cwd: ROOT, env, encoding: 'utf8' });
 
   test('quiet and successful when everything is present (this host has it all)', () => {
@@ -176,5 +177,5 @@ describe("Electron's binary", () => {
     const tried = electronBinary({ ...process.env, ELECTRON_MIRROR: 'http://127.0.0.1:9/', electron_config_cache: dir });
     if ('binary' in tried) return;
     expect(tried.reason).toMatch(/^Electron's binary could not be downloaded \(\w*Error: .+\)$/);
-  });
+  }, 60_000); // the downloader is a Node start-up and a module graph: seconds on a loaded machine
 });
