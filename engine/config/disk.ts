@@ -6,11 +6,12 @@
 // string so paths with commas can be written.
 
 import { SpecError } from './errors.js';
+import { parseIscsiUrl } from './iscsi.js';
 import type { DiskAccess, DiskFormat, DiskSpec } from './types.js';
 
 export const DISK_FORMATS: readonly DiskFormat[] = ['raw', 'qcow2', 'qcow', 'vmdk', 'vdi', 'vhd'];
 
-const SUPPORTED_BACKENDS = "use phy:, file: or tap:aio:/tap:qcow2:";
+const SUPPORTED_BACKENDS = "use phy:, file:, tap:aio:/tap:qcow2: or an iscsi://portal/iqn/lun address";
 
 // Prefixes after `tap:` (and, as xl allows, on their own) that name the image format.
 const FORMAT_PREFIXES: Record<string, DiskFormat> = {
@@ -93,6 +94,14 @@ export function parseDiskSpec(spec: string): DiskSpec {
   };
 
   const takeTarget = (item: string): void => {
+    // A LUN on an iSCSI target, reached by QEMU's own initiator (Xen ran a block-iscsi script).
+    if (item.startsWith('iscsi://')) {
+      const lun = parseIscsiUrl(item);
+      if (typeof lun === 'string') fail(lun);
+      backend = 'iscsi';
+      target = item;
+      return;
+    }
     let rest = item;
     const prefixes: string[] = [];
     for (;;) {
@@ -114,8 +123,11 @@ export function parseDiskSpec(spec: string): DiskSpec {
           fail(`disk backend '${path}' is not supported; ${SUPPORTED_BACKENDS}`);
         }
         format = FORMAT_PREFIXES[p];
+      } else if (p === 'iscsi') {
+        // Xen's block-iscsi script found the portal in the host's open-iscsi setup; QEMU needs it said.
+        fail(`the iscsi: prefix ran Xen's block-iscsi script; write the LUN's full address instead: iscsi://<portal>/<target IQN>/<LUN>,<vdev>,<mode>`);
       } else {
-        // iscsi:, nbd:, drbd:, ... ran a hotplug script in Xen; there is no such thing here.
+        // nbd:, drbd:, ... ran a hotplug script in Xen; there is no such thing here.
         fail(`disk backend '${path}' is not supported; ${SUPPORTED_BACKENDS}`);
       }
       prefixes.push(p);
@@ -244,12 +256,16 @@ export function parseDiskSpec(spec: string): DiskSpec {
           : 'a writable disk needs a target path',
       );
     }
+  } else if (backend === 'iscsi') {
+    if (format !== undefined && format !== 'raw') fail(`an iSCSI LUN is a raw block device; remove the ${format} format`);
   } else if (!finalTarget.startsWith('/')) {
     fail(`the target '${finalTarget}' must be an absolute path (starting with /)`);
   }
   const finalFormat = format ?? 'raw';
   let finalBackend: Backend;
-  if (finalFormat !== 'raw') {
+  if (backend === 'iscsi') {
+    finalBackend = 'iscsi';
+  } else if (finalFormat !== 'raw') {
     if (backend === 'phy') fail(`phy: devices are raw block devices; a ${finalFormat} image needs tap:${finalFormat}: or file`);
     // Non-raw images were blktap's job in Xen; one spelling keeps the spec canonical.
     finalBackend = 'tap';
@@ -269,6 +285,7 @@ export function parseDiskSpec(spec: string): DiskSpec {
 /** The xm form where it can say it exactly; xl's `target=` form for paths it cannot. */
 export function formatDiskSpec(d: DiskSpec): string {
   const vdev = d.devtype === 'cdrom' ? `${d.vdev}:cdrom` : d.vdev;
+  if (d.backend === 'iscsi') return `${d.target},${vdev},${d.access}`;
   const xmSafe = !d.target.includes(',') && (d.target === '' || d.target.startsWith('/'));
   if (xmSafe) {
     if (d.target === '' && d.backend === 'file' && d.format === 'raw') return `,${vdev},${d.access}`;

@@ -28,9 +28,9 @@ export type DiskAccess = 'r' | 'w' | 'w!';
 
 /** One entry of `disk = [...]`, in either the xm form or xl's key=value form. */
 export interface DiskSpec {
-  /** `phy` (block device), `file` (image), `tap` (blktap: format given by the spec). */
-  backend: 'phy' | 'file' | 'tap';
-  /** Absolute path of the image or block device; '' for an empty CD-ROM drive. */
+  /** `phy` (block device), `file` (image), `tap` (blktap: format given by the spec), `iscsi` (a LUN, QEMU's initiator). */
+  backend: 'phy' | 'file' | 'tap' | 'iscsi';
+  /** Absolute path of the image or block device; '' for an empty CD-ROM drive; `iscsi://portal/iqn/lun` for iscsi. */
   target: string;
   format: DiskFormat;
   /** Virtual device name as the guest sees it: `xvda`, `hdc`, `sda`, ... (partition suffix removed). */

@@ -21,7 +21,8 @@ export function preflightDomain(config: DomainConfig, runtimeDir: string, host: 
   checkFile(config.kernel, 'kernel', problems);
   checkFile(config.ramdisk, 'ramdisk', problems);
   for (const disk of config.disk) {
-    if (disk.target === '') continue;
+    // An iSCSI LUN is reached over the network by QEMU itself, which names what went wrong.
+    if (disk.target === '' || disk.backend === 'iscsi') continue;
     const what = `disk ${disk.vdev}`;
     if (!existsSync(disk.target)) {
       problems.push(`${what}: ${disk.target} does not exist; create the image (qemu-img create) or fix the path in the disk line`);

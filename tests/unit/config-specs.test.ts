@@ -110,7 +110,7 @@ describe("disk specs, xl's form", () => {
 
 describe('disk spec errors name the bad part', () => {
   test.each<[string, RegExp]>([
-    ['iscsi:iqn.2001-05.com.example:disk,xvda,w', /^disk backend 'iscsi:' is not supported; use phy:, file: or tap:aio:\/tap:qcow2:$/],
+    ['iscsi:iqn.2001-05.com.example:disk,xvda,w', /^the iscsi: prefix ran Xen's block-iscsi script; write the LUN's full address instead: iscsi:\/\/<portal>\/<target IQN>\/<LUN>/],
     ['nbd:host:1234,xvda,w', /^disk backend 'nbd:' is not supported/],
     ['drbd:res0,xvda,w', /^disk backend 'drbd:' is not supported/],
     ['tap:ram:/x,xvda,w', /^disk backend 'tap:ram:' is not supported/],

@@ -77,7 +77,7 @@ export const domainConfigSchema = z.object({
   boot: z.string().optional(),
   disk: z.array(
     z.object({
-      backend: z.enum(['phy', 'file', 'tap']),
+      backend: z.enum(['phy', 'file', 'tap', 'iscsi']),
       target: z.string(),
       format: z.enum(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'qcow']),
       vdev: z.string(),

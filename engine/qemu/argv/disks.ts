@@ -6,6 +6,7 @@ import type { DiskSpec, DomainConfig } from '../../config/index.js';
 import { UnsupportedConfigError } from '../errors.js';
 import type { QemuOption } from './context.js';
 import { optList } from './escape.js';
+import { iscsiProtocol } from './iscsi.js';
 
 /** q35's built-in AHCI controller has six ports: ide.0 … ide.5. */
 const AHCI_PORTS = 6;
@@ -69,7 +70,9 @@ export function diskOptions(placements: readonly DiskPlacement[], bootIndex: Rea
     const { disk } = p;
     const readOnly = disk.access === 'r' || disk.devtype === 'cdrom';
     const hasMedium = disk.target !== '';
-    if (hasMedium) {
+    if (hasMedium && disk.backend === 'iscsi') {
+      options.push(['-blockdev', optList([...Object.entries(iscsiProtocol(disk.target)), ['node-name', `${p.node}-file`], ['read-only', readOnly]], `disk ${disk.vdev}`)]);
+    } else if (hasMedium) {
       const protocol = disk.backend === 'phy' ? (disk.devtype === 'cdrom' ? 'host_cdrom' : 'host_device') : 'file';
       options.push([
         '-blockdev',
@@ -85,6 +88,8 @@ export function diskOptions(placements: readonly DiskPlacement[], bootIndex: Rea
           `disk ${disk.vdev}`,
         ),
       ]);
+    }
+    if (hasMedium) {
       options.push([
         '-blockdev',
         optList(
