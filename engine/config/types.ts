@@ -28,15 +28,26 @@ export type DiskAccess = 'r' | 'w' | 'w!';
 
 /** One entry of `disk = [...]`, in either the xm form or xl's key=value form. */
 export interface DiskSpec {
-  /** `phy` (block device), `file` (image), `tap` (blktap: format given by the spec), `iscsi` (a LUN, QEMU's initiator). */
-  backend: 'phy' | 'file' | 'tap' | 'iscsi';
-  /** Absolute path of the image or block device; '' for an empty CD-ROM drive; `iscsi://portal/iqn/lun` for iscsi. */
+  /**
+   * `phy` (block device), `file` (image), `tap` (blktap: format given by the spec), `nbd` (an NBD
+   * export, Xen's block-nbd script; QEMU is the client), `iscsi` (a LUN; QEMU's own initiator).
+   */
+  backend: 'phy' | 'file' | 'tap' | 'nbd' | 'iscsi';
+  /**
+   * Absolute path of the image or block device; '' for an empty CD-ROM drive; for `nbd` the
+   * server as Xen wrote it, `<host> <port>`; for `iscsi` the LUN's `iscsi://portal/iqn/lun`.
+   */
   target: string;
   format: DiskFormat;
   /** Virtual device name as the guest sees it: `xvda`, `hdc`, `sda`, ... (partition suffix removed). */
   vdev: string;
   devtype: 'disk' | 'cdrom';
   access: DiskAccess;
+  /**
+   * The partition number the spec's vdev had (`hda1`): Xen gave a PV guest that partition as a
+   * device of its own; here the image is a whole disk. Kept only to say so.
+   */
+  partition?: number;
 }
 
 /** One entry of `vif = [...]`. Absent keys take defaults at start time (e.g. a random Xen MAC). */

@@ -28,6 +28,7 @@ import {
   planQemu,
   preflightDomain,
   qemuArgv,
+  QemuStartError,
   readProcStat,
   QmpClient,
   type Accelerator,
@@ -679,7 +680,7 @@ export class DomainManager {
       launched = await launchQemu({ binary: this.#opts.qemuBinary, argv, runtimeDir });
     } catch (err) {
       await rm(runtimeDir, { recursive: true, force: true });
-      throw err;
+      throw err instanceof QemuStartError ? err.forDomain(config.name) : err;
     }
     const { pid, qmp } = launched;
     let markGone!: () => void;

@@ -5,10 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Dom0Paths } from '../../common/paths.js';
 import { connectUnix } from '../../protocol/node/unix-client.js';
+import { ConnectError } from '../../protocol/common/errors.js';
 import { xendEvents, xendMethods, xendStreams, type DomainRow } from '../../protocol/common/xend-api.js';
 import type { ProtocolClient } from '../../protocol/common/client.js';
 import type { Duplex } from 'node:stream';
-import { xendSocketPath } from '../../xend/daemon.js';
+import { xendSocketPath } from '../../xend/socket-path.js';
 import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
 import { attachConsole } from './console.js';
 import { STORAGE_COMMANDS } from './storage.js';
@@ -43,7 +44,9 @@ export async function connectXend(paths: Dom0Paths): Promise<XendClient> {
   const path = xendSocketPath(paths);
   try {
     return await connectUnix(path, xendMethods, { events: xendEvents, streams: xendStreams, callTimeoutMs: 15 * 60_000 });
-  } catch {
+  } catch (err) {
+    // A socket that is there but not to be trusted (another user's) is not "xend not running".
+    if (err instanceof ConnectError && err.kind === 'denied') throw new Error(`Unable to connect to xend: ${err.message}`);
     throw new Error(`Unable to connect to xend: no xend is serving ${path}. Is xend running? Start it with 'xend start'.`);
   }
 }

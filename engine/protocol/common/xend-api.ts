@@ -10,6 +10,7 @@ import { networkEvents, networkMethods } from './xend-api-network.js';
 import { statsEvents, statsMethods } from './xend-api-stats.js';
 import { lifecycleMethods } from './xend-api-lifecycle.js';
 import { schedMethods } from './xend-api-sched.js';
+import { connectionEvents, connectionMethods } from './xend-api-connections.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -77,7 +78,7 @@ export const domainConfigSchema = z.object({
   boot: z.string().optional(),
   disk: z.array(
     z.object({
-      backend: z.enum(['phy', 'file', 'tap', 'iscsi']),
+      backend: z.enum(['phy', 'file', 'tap', 'nbd', 'iscsi']),
       target: z.string(),
       format: z.enum(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'qcow']),
       vdev: z.string(),
@@ -369,6 +370,7 @@ export const xendMethods = defineMethods({
   ...networkMethods,
   ...lifecycleMethods,
   ...schedMethods,
+  ...connectionMethods,
 });
 
 export type XendMethods = typeof xendMethods;
@@ -396,6 +398,7 @@ export const xendEvents = defineEvents({
   },
   ...storageEvents,
   ...networkEvents,
+  ...connectionEvents,
 });
 
 export type XendEvents = typeof xendEvents;

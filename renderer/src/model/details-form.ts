@@ -84,7 +84,13 @@ function wholeNumber(raw: string | number, what: string): IntResult {
   return { ok: true, value: Number(text) };
 }
 
-export function validateDetails(input: DetailsInput, original: DetailsForm): Validation {
+/** What the host can give a domain (Domain-0's row: the host's memory and CPUs), as the wizard checks. */
+export interface HostLimits {
+  memoryMiB: number;
+  cpus: number;
+}
+
+export function validateDetails(input: DetailsInput, original: DetailsForm, host?: HostLimits): Validation {
   const errors: Partial<Record<DetailsField, string>> = {};
   const changes: DomainChanges = {};
   const changed = (field: DetailsField) => String(input[field]).trim() !== String(original[field]).trim();
@@ -93,6 +99,7 @@ export function validateDetails(input: DetailsInput, original: DetailsForm): Val
   if (!vcpus.ok) errors.vcpus = vcpus.error;
   else if (vcpus.value < 1) errors.vcpus = 'A domain needs at least 1 vCPU.';
   else if (vcpus.value > 255) errors.vcpus = 'At most 255 vCPUs.';
+  else if (host !== undefined && vcpus.value > host.cpus) errors.vcpus = `The host has ${host.cpus} CPU${host.cpus === 1 ? '' : 's'}: give at most ${host.cpus} vCPUs.`;
 
   const maxvcpus = wholeNumber(input.maxvcpus, 'maximum number of vCPUs');
   if (!maxvcpus.ok) errors.maxvcpus = maxvcpus.error;
@@ -111,11 +118,13 @@ export function validateDetails(input: DetailsInput, original: DetailsForm): Val
   const memory = wholeNumber(input.memory, 'memory in MiB');
   if (!memory.ok) errors.memory = memory.error;
   else if (memory.value < MIN_MEMORY_MIB) errors.memory = `Memory must be at least ${MIN_MEMORY_MIB} MiB.`;
+  else if (host !== undefined && memory.value > host.memoryMiB) errors.memory = `The host has ${host.memoryMiB} MiB: give at most that.`;
 
   const maxmem = wholeNumber(input.maxmem, 'maximum memory in MiB');
   if (!maxmem.ok) errors.maxmem = maxmem.error;
   else if (maxmem.value < MIN_MEMORY_MIB) errors.maxmem = `Maximum memory must be at least ${MIN_MEMORY_MIB} MiB.`;
   else if (memory.ok && maxmem.value < memory.value) errors.maxmem = `Maximum memory must be at least the memory (${memory.value} MiB).`;
+  else if (host !== undefined && maxmem.value > host.memoryMiB) errors.maxmem = `The host has ${host.memoryMiB} MiB: give at most that.`;
 
   const boot = String(input.boot);
   if (!/^[cdn]{1,3}$/.test(boot) || new Set(boot).size !== boot.length) errors.boot = 'Choose a boot order.';
