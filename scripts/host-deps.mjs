@@ -30,6 +30,8 @@ export const NEEDS = [
   { part: 'test', present: 'cmd:grub-mkrescue | cmd:grub2-mkrescue', apt: 'grub-common', dnf: 'grub2-tools-extra', pacman: 'grub', why: 'builds that install ISO' },
   { part: 'test', present: 'cmd:xorriso', apt: 'xorriso', dnf: 'xorriso', pacman: 'libisoburn', why: 'writes that ISO' },
   { part: 'test', present: 'cmd:mformat', apt: 'mtools', dnf: 'mtools', pacman: 'mtools', why: "writes the ISO's EFI image" },
+  { part: 'app', present: 'file:/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so | file:/usr/lib64/qemu/block-iscsi.so | file:/usr/lib/qemu/block-iscsi.so', apt: 'qemu-block-extra', dnf: 'qemu-block-iscsi', pacman: 'qemu-block-iscsi', why: "QEMU's own iSCSI initiator: iSCSI pools and iscsi:// disks" },
+  { part: 'test', present: 'cmd:tgtd', apt: 'tgt', dnf: 'scsi-target-utils', pacman: null, why: 'the SAN tests serve iSCSI LUNs from a userspace target' },
   { part: 'test', present: 'cmd:chromium | cmd:chromium-browser', apt: 'chromium', dnf: 'chromium', pacman: 'chromium', why: 'the GUI tests drive it (Playwright cannot download a browser here)' },
   { part: 'test', present: 'file:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf | file:/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf | file:/usr/share/fonts/TTF/DejaVuSans.ttf', apt: 'fonts-dejavu-core', dnf: 'dejavu-sans-fonts', pacman: 'ttf-dejavu', why: 'text in the GUI screenshots' },
   { part: 'test', present: 'cmd:Xvfb', apt: 'xvfb', dnf: 'xorg-x11-server-Xvfb', pacman: 'xorg-server-xvfb', why: 'an X display for the desktop launcher test' },

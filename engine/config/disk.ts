@@ -6,11 +6,12 @@
 // string so paths with commas can be written.
 
 import { SpecError } from './errors.js';
+import { parseIscsiUrl } from './iscsi.js';
 import type { DiskAccess, DiskFormat, DiskSpec } from './types.js';
 
 export const DISK_FORMATS: readonly DiskFormat[] = ['raw', 'qcow2', 'qcow', 'vmdk', 'vdi', 'vhd'];
 
-const SUPPORTED_BACKENDS = "use phy:, file:, tap:aio:/tap:qcow2: or nbd:";
+const SUPPORTED_BACKENDS = "use phy:, file:, tap:aio:/tap:qcow2:, nbd: or an iscsi://portal/iqn/lun address";
 
 const NBD_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
 
@@ -112,6 +113,14 @@ export function parseDiskSpec(spec: string): DiskSpec {
   };
 
   const takeTarget = (item: string): void => {
+    // A LUN on an iSCSI target, reached by QEMU's own initiator (Xen ran a block-iscsi script).
+    if (item.startsWith('iscsi://')) {
+      const lun = parseIscsiUrl(item);
+      if (typeof lun === 'string') fail(lun);
+      backend = 'iscsi';
+      target = item;
+      return;
+    }
     let rest = item;
     const prefixes: string[] = [];
     for (;;) {
@@ -139,8 +148,11 @@ export function parseDiskSpec(spec: string): DiskSpec {
           fail(`disk backend '${path}' is not supported; ${SUPPORTED_BACKENDS}`);
         }
         format = FORMAT_PREFIXES[p];
+      } else if (p === 'iscsi') {
+        // Xen's block-iscsi script found the portal in the host's open-iscsi setup; QEMU needs it said.
+        fail(`the iscsi: prefix ran Xen's block-iscsi script; write the LUN's full address instead: iscsi://<portal>/<target IQN>/<LUN>,<vdev>,<mode>`);
       } else {
-        // iscsi:, nbd:, drbd:, ... ran a hotplug script in Xen; there is no such thing here.
+        // nbd:, drbd:, ... ran a hotplug script in Xen; there is no such thing here.
         fail(`disk backend '${path}' is not supported; ${SUPPORTED_BACKENDS}`);
       }
       prefixes.push(p);
@@ -272,6 +284,8 @@ export function parseDiskSpec(spec: string): DiskSpec {
           : 'a writable disk needs a target path',
       );
     }
+  } else if (backend === 'iscsi') {
+    if (format !== undefined && format !== 'raw') fail(`an iSCSI LUN is a raw block device; remove the ${format} format`);
   } else if (backend === 'nbd') {
     const nbd = parseNbdTarget(finalTarget);
     if ('error' in nbd) fail(nbd.error);
@@ -280,7 +294,9 @@ export function parseDiskSpec(spec: string): DiskSpec {
   }
   const finalFormat = format ?? 'raw';
   let finalBackend: Backend;
-  if (backend === 'nbd') {
+  if (backend === 'iscsi') {
+    finalBackend = 'iscsi';
+  } else if (backend === 'nbd') {
     if (finalFormat !== 'raw') fail('an nbd: export is read as a raw disk; remove the format');
     finalBackend = 'nbd';
   } else if (finalFormat !== 'raw') {
@@ -305,6 +321,7 @@ export function parseDiskSpec(spec: string): DiskSpec {
 /** The xm form where it can say it exactly; xl's `target=` form for paths it cannot. */
 export function formatDiskSpec(d: DiskSpec): string {
   const vdev = d.devtype === 'cdrom' ? `${d.vdev}:cdrom` : d.vdev;
+  if (d.backend === 'iscsi') return `${d.target},${vdev},${d.access}`;
   if (d.backend === 'nbd') return `nbd:${d.target},${vdev},${d.access}`;
   const xmSafe = !d.target.includes(',') && (d.target === '' || d.target.startsWith('/'));
   if (xmSafe) {

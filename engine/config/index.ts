@@ -27,6 +27,7 @@ export {
 export { COMMAND_LINE, MAX_EXPANDED_SIZE, MAX_FILE_BYTES, parseOverride, parseXm } from './parser.js';
 export { MAX_NESTING } from './lexer.js';
 export { DISK_FORMATS, formatDiskSpec, parseDiskSpec, parseNbdTarget } from './disk.js';
+export { ISCSI_DEFAULT_PORT, LUN_MAX, checkIqn, formatIscsiUrl, formatPortal, parseIscsiUrl, parsePortal, type IscsiLun, type IscsiPortal } from './iscsi.js';
 export { VIF_KEYS, checkIfname, formatVifSpec, normaliseMac, parseHostfwd, parseVifSpec, type PortForward } from './vif.js';
 export { MAX_VNC_DISPLAY, formatVfbSpec, parseVfbSpec } from './vfb.js';
 export {

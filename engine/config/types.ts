@@ -30,12 +30,12 @@ export type DiskAccess = 'r' | 'w' | 'w!';
 export interface DiskSpec {
   /**
    * `phy` (block device), `file` (image), `tap` (blktap: format given by the spec), `nbd` (an NBD
-   * export, Xen's block-nbd script; QEMU is the client).
+   * export, Xen's block-nbd script; QEMU is the client), `iscsi` (a LUN; QEMU's own initiator).
    */
-  backend: 'phy' | 'file' | 'tap' | 'nbd';
+  backend: 'phy' | 'file' | 'tap' | 'nbd' | 'iscsi';
   /**
    * Absolute path of the image or block device; '' for an empty CD-ROM drive; for `nbd` the
-   * server as Xen wrote it, `<host> <port>`.
+   * server as Xen wrote it, `<host> <port>`; for `iscsi` the LUN's `iscsi://portal/iqn/lun`.
    */
   target: string;
   format: DiskFormat;

@@ -10,7 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { parseDiskSpec, type DiskSpec, type VifSpec } from '../config/index.js';
 import { attachTap, bridgeExists, type HostNet } from '../network/index.js';
-import { HOTPLUG_PORTS, NIC_MODELS, hostfwdRules, hotplugPortId, tapName, type QmpClient } from '../qemu/index.js';
+import { HOTPLUG_PORTS, NIC_MODELS, hostfwdRules, hotplugPortId, iscsiProtocol, tapName, type QmpClient } from '../qemu/index.js';
 import { DomainError } from './errors.js';
 import { randomXenMac } from './mac.js';
 import type { DomainManager, LiveDomain } from './manager.js';
@@ -39,13 +39,11 @@ export async function blockAttach(manager: DomainManager, ref: string | number, 
   const bus = await freePort(d.qmp, d.name);
   const node = `drive-${disk.vdev}`;
   const readOnly = disk.access === 'r';
-  await d.qmp.execute('blockdev-add', {
-    driver: disk.backend === 'phy' ? 'host_device' : 'file',
-    filename: disk.target,
-    'node-name': `${node}-file`,
-    'read-only': readOnly,
-    ...(disk.access === 'w!' ? { locking: 'off' } : {}),
-  });
+  const protocol =
+    disk.backend === 'iscsi'
+      ? iscsiProtocol(disk.target)
+      : { driver: disk.backend === 'phy' ? 'host_device' : 'file', filename: disk.target, ...(disk.access === 'w!' ? { locking: 'off' } : {}) };
+  await d.qmp.execute('blockdev-add', { ...protocol, 'node-name': `${node}-file`, 'read-only': readOnly });
   try {
     await d.qmp.execute('blockdev-add', { driver: disk.format, file: `${node}-file`, 'node-name': node, 'read-only': readOnly });
     try {

@@ -5,6 +5,7 @@ export { chooseAccelerator, probeKvm, parseAccelSetting } from './accel.js';
 export type { AccelChoice, AccelSetting, KvmProbeResult } from './accel.js';
 export { findQemuSystem, findQemuImg } from './binary.js';
 export { QemuImg, QemuImgError } from './qemu-img.js';
+export { iscsiProtocol } from './argv/iscsi.js';
 export type { ImageFormat, ImageInfo, QemuImgFailure } from './qemu-img.js';
 export { launchQemu } from './launch.js';
 export type { LaunchedQemu, LaunchOptions } from './launch.js';

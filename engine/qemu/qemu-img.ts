@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { findQemuImg } from './binary.js';
+import { iscsiProtocol } from './argv/iscsi.js';
+import { optList } from './argv/escape.js';
 import { hasControlCharacter, isSafeAbsolutePath } from '../common/safe-path.js';
 
 const execFileAsync = promisify(execFile);
@@ -57,6 +59,24 @@ export class QemuImg {
     const j = JSON.parse(out) as { format?: unknown; 'virtual-size'?: unknown; 'actual-size'?: number; 'backing-filename'?: string };
     if (typeof j.format !== 'string' || typeof j['virtual-size'] !== 'number') throw new QemuImgError('failed', `qemu-img info ${path}: unexpected output`);
     return { format: j.format, virtualSize: j['virtual-size'], actualSize: j['actual-size'] ?? 0, backingFile: j['backing-filename'] };
+  }
+
+  /**
+   * Size of an iSCSI LUN, read through QEMU's own initiator (block-iscsi). The address goes in as
+   * separate --image-opts fields built from the validated parts, never as a URL or json: name.
+   */
+  async infoIscsi(url: string): Promise<ImageInfo> {
+    let protocol;
+    try {
+      protocol = iscsiProtocol(url);
+    } catch (err) {
+      throw new QemuImgError('bad-argument', (err as Error).message);
+    }
+    const opts = optList([['driver', 'raw'], ...Object.entries(protocol).map(([k, v]) => [`file.${k}`, v] as const)], 'iSCSI LUN');
+    const out = await this.#run(['info', '--output=json', '--image-opts', opts], 60_000);
+    const j = JSON.parse(out) as { 'virtual-size'?: unknown };
+    if (typeof j['virtual-size'] !== 'number') throw new QemuImgError('failed', `qemu-img info ${url}: unexpected output`);
+    return { format: 'raw', virtualSize: j['virtual-size'], actualSize: j['virtual-size'] };
   }
 
   /**

@@ -10,7 +10,11 @@
 //   ├── InvalidName       a pool or volume name that is not a plain file name
 //   ├── InvalidPath       a path outside the pools (remote clients), or not usable
 //   ├── InvalidSize       a size that is not a positive number of bytes, or a shrink without force
-//   └── QemuImgFailed     qemu-img refused; its own message follows
+//   ├── QemuImgFailed     qemu-img refused; its own message follows
+//   ├── PortalUnreachable no iSCSI target answers at the pool's portal
+//   ├── UnknownTarget     the portal offers no target of that IQN
+//   ├── LoginRefused      the target refused this initiator's login (ACL or CHAP)
+//   └── NotSupported      an operation a pool of this type cannot do (e.g. create a LUN)
 
 export type StorageErrorCode =
   | 'NoSuchPool'
@@ -21,7 +25,11 @@ export type StorageErrorCode =
   | 'InvalidName'
   | 'InvalidPath'
   | 'InvalidSize'
-  | 'QemuImgFailed';
+  | 'QemuImgFailed'
+  | 'PortalUnreachable'
+  | 'UnknownTarget'
+  | 'LoginRefused'
+  | 'NotSupported';
 
 export class StorageError extends Error {
   constructor(

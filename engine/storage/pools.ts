@@ -1,5 +1,6 @@
 // Storage pools and their volumes, as virt-manager shows them: directory pools (the default one
-// is <data>/images; users add any folder) holding image files. Pool definitions live in
+// is <data>/images; users add any folder) holding image files, and iSCSI pools (a portal and a
+// target IQN, engine/storage/iscsi.ts) whose volumes are the target's LUNs. Pool definitions live in
 // <config>/storage-pools.json, written atomically. Every image operation is qemu-img with argv.
 //
 // Who may name which path: a volume is always a plain file name inside a pool's directory; paths
@@ -14,12 +15,15 @@ import type { Dom0Paths } from '../common/paths.js';
 import { StorageError } from './errors.js';
 import { QemuImg, QemuImgError } from '../qemu/index.js';
 import { isSafeAbsolutePath } from '../common/safe-path.js';
+import { formatPortal } from '../config/index.js';
+import { iscsiBaseUrl, iscsiSource, listIscsiLuns, type IscsiLunInfo } from './iscsi.js';
 
 export type VolumeFormat = 'qcow2' | 'raw';
 
 export interface PoolInfo {
   name: string;
-  type: 'dir';
+  type: 'dir' | 'iscsi';
+  /** The folder; for iSCSI `iscsi://portal/iqn`. */
   path: string;
   /** Bytes of the filesystem the pool is on. */
   capacity: number;
@@ -55,11 +59,22 @@ export interface StorageOptions {
   onChange?(pool: string): void;
 }
 
-interface PoolRecord {
+interface DirRecord {
   name: string;
   type: 'dir';
   path: string;
 }
+
+/** An iSCSI target; `path` is its base URL, so listings show one address column for both kinds. */
+interface IscsiRecord {
+  name: string;
+  type: 'iscsi';
+  path: string;
+  portal: string;
+  iqn: string;
+}
+
+type PoolRecord = DirRecord | IscsiRecord;
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$/;
 const DEFAULT_POOL = 'default';
@@ -103,6 +118,25 @@ export class StoragePools {
     return this.pool(opts.name);
   }
 
+  /**
+   * Add an iSCSI target as a pool: checked on the spot (portal reachable, target offered, login
+   * accepted), so a wrong portal or IQN is said now rather than when a domain starts.
+   */
+  async defineIscsiPool(opts: { name: string; portal: string; iqn: string }): Promise<PoolInfo> {
+    checkName(opts.name, 'pool');
+    const src = iscsiSource(opts.portal, opts.iqn);
+    const records = await this.#records();
+    const path = iscsiBaseUrl(src);
+    for (const r of records) {
+      if (r.name === opts.name) throw new StorageError('PoolExists', `pool '${opts.name}' exists already`);
+      if (r.path === path) throw new StorageError('PoolExists', `${path} is pool '${r.name}' already`);
+    }
+    await listIscsiLuns(src, this.#img);
+    await this.#save([...records.filter((r) => r.name !== DEFAULT_POOL), { name: opts.name, type: 'iscsi', path, portal: formatPortal(src.portal), iqn: src.iqn }]);
+    this.#o.onChange?.(opts.name);
+    return this.pool(opts.name);
+  }
+
   /** Forget a pool; its files stay on disk. The default pool cannot be removed. */
   async removePool(name: string): Promise<void> {
     if (name === DEFAULT_POOL) throw new StorageError('InvalidName', `the default pool cannot be removed`);
@@ -112,8 +146,10 @@ export class StoragePools {
   }
 
   async listVolumes(poolName: string): Promise<VolumeInfo[]> {
-    const pool = await this.#record(poolName);
+    const record = await this.#record(poolName);
     const usedBy = await this.#usedByReal();
+    if (record.type === 'iscsi') return (await this.#luns(record)).map((l) => lunVolume(record, l, usedBy));
+    const pool = record;
     const out: VolumeInfo[] = [];
     for (const name of (await readdir(pool.path)).sort()) {
       if (!NAME.test(name)) continue; // hidden and temporary files
@@ -129,7 +165,13 @@ export class StoragePools {
   }
 
   async volume(poolName: string, name: string): Promise<VolumeInfo> {
-    const pool = await this.#record(poolName);
+    const record = await this.#record(poolName);
+    if (record.type === 'iscsi') {
+      const vol = (await this.listVolumes(poolName)).find((v) => v.name === name);
+      if (!vol) throw new StorageError('NoSuchVolume', `pool ${poolName} has no volume ${name} (its volumes are the target's LUNs: lun1, lun2, ...)`);
+      return vol;
+    }
+    const pool = record;
     return this.#volumeInfo(pool, await this.#existing(pool, name), await this.#usedByReal());
   }
 
@@ -144,7 +186,7 @@ export class StoragePools {
     /** The caller is local (unix socket): backing files may be anywhere. */
     local?: boolean;
   }): Promise<VolumeInfo> {
-    const pool = await this.#record(opts.pool);
+    const pool = await this.#dirRecord(opts.pool, 'create volumes in');
     const path = this.#fresh(pool, opts.name);
     if (!(opts.size > 0 || (opts.backingFile && opts.size === 0)) || !Number.isSafeInteger(opts.size)) {
       throw new StorageError('InvalidSize', `size must be a positive number of bytes (e.g. 10G), got ${opts.size}`);
@@ -171,6 +213,7 @@ export class StoragePools {
    * new end, so it is refused unless forced, and always refused while a domain uses the volume.
    */
   async resizeVolume(opts: { pool: string; name: string; size: number; force?: boolean }): Promise<VolumeInfo> {
+    await this.#dirRecord(opts.pool, 'resize volumes of');
     const vol = await this.volume(opts.pool, opts.name);
     if (!Number.isSafeInteger(opts.size) || opts.size <= 0) throw new StorageError('InvalidSize', `size must be a positive number of bytes, got ${opts.size}`);
     const shrink = opts.size < vol.capacity;
@@ -189,7 +232,7 @@ export class StoragePools {
   /** Copy a volume (a full copy, not a backing-file overlay) within its pool or into another. */
   async cloneVolume(opts: { pool: string; name: string; newName: string; targetPool?: string; onProgress?: (percent: number) => void }): Promise<VolumeInfo> {
     const vol = await this.volume(opts.pool, opts.name);
-    const target = await this.#record(opts.targetPool ?? opts.pool);
+    const target = await this.#dirRecord(opts.targetPool ?? opts.pool, 'clone into');
     const path = this.#fresh(target, opts.newName);
     await this.#convert(vol.path, path, vol.format === 'raw' ? 'raw' : 'qcow2', opts.onProgress);
     this.#o.onChange?.(target.name);
@@ -198,7 +241,7 @@ export class StoragePools {
 
   /** Import an image file (any format qemu-img reads) as a new volume, converted to `format`. */
   async importVolume(opts: { pool: string; name: string; source: string; format: VolumeFormat; local?: boolean; onProgress?: (percent: number) => void }): Promise<VolumeInfo> {
-    const target = await this.#record(opts.pool);
+    const target = await this.#dirRecord(opts.pool, 'import into');
     const path = this.#fresh(target, opts.name);
     const source = await this.checkPath(opts.source, opts.local ?? false);
     await this.#convert(source, path, opts.format, opts.onProgress);
@@ -207,6 +250,7 @@ export class StoragePools {
   }
 
   async deleteVolume(opts: { pool: string; name: string }): Promise<void> {
+    await this.#dirRecord(opts.pool, 'delete volumes of');
     const vol = await this.volume(opts.pool, opts.name);
     if (vol.usedBy.length) {
       throw new StorageError('VolumeInUse', `volume ${opts.name} is used by ${vol.usedBy.join(', ')}; remove it from ${vol.usedBy.length > 1 ? 'their configs' : 'its config'} first`);
@@ -229,10 +273,19 @@ export class StoragePools {
     return real;
   }
 
+  /** Is this iscsi:// address a LUN of a defined iSCSI pool? (Checked against the target's LUN list.) */
+  async isPoolVolume(url: string): Promise<boolean> {
+    for (const r of await this.#records()) {
+      if (r.type === 'iscsi' && url.startsWith(`${r.path}/`) && (await this.#luns(r)).some((l) => l.url === url)) return true;
+    }
+    return false;
+  }
+
   /** The pool whose folder holds this file (directly), if any. */
   async poolOf(path: string): Promise<{ pool: string; name: string } | undefined> {
     const real = safeRealpath(path) ?? path;
     for (const r of await this.#records()) {
+      if (r.type !== 'dir') continue;
       const dir = safeRealpath(r.path);
       if (dir && real.startsWith(dir + sep) && !real.slice(dir.length + 1).includes(sep)) return { pool: r.name, name: real.slice(dir.length + 1) };
     }
@@ -252,7 +305,7 @@ export class StoragePools {
     }
   }
 
-  async #volumeInfo(pool: PoolRecord, name: string, usedBy: Map<string, string[]>): Promise<VolumeInfo> {
+  async #volumeInfo(pool: DirRecord, name: string, usedBy: Map<string, string[]>): Promise<VolumeInfo> {
     const path = join(pool.path, name);
     const info = await this.#img.info(path).catch(rethrowStorage);
     return {
@@ -277,6 +330,12 @@ export class StoragePools {
   }
 
   async #poolInfo(p: PoolRecord): Promise<PoolInfo> {
+    if (p.type === 'iscsi') {
+      // A target's LUNs are provisioned whole: capacity and allocation are their sum, nothing is free.
+      const luns = await this.#luns(p);
+      const total = luns.reduce((sum, l) => sum + l.size, 0);
+      return { name: p.name, type: 'iscsi', path: p.path, capacity: total, allocation: total, available: 0, volumes: luns.length };
+    }
     const fs = statfsSync(p.path);
     const files = (await readdir(p.path)).filter((n) => NAME.test(n));
     return {
@@ -291,18 +350,31 @@ export class StoragePools {
   }
 
   /** A new volume's path; refuses bad names and names taken. */
-  #fresh(pool: PoolRecord, name: string): string {
+  #fresh(pool: DirRecord, name: string): string {
     checkName(name, 'volume');
     const path = join(pool.path, name);
     if (existsSync(path)) throw new StorageError('VolumeExists', `volume ${name} exists in pool ${pool.name} already; choose another name`);
     return path;
   }
 
-  async #existing(pool: PoolRecord, name: string): Promise<string> {
+  async #existing(pool: DirRecord, name: string): Promise<string> {
     checkName(name, 'volume');
     const path = join(pool.path, name);
     if (!existsSync(path) || !statSync(path).isFile()) throw new StorageError('NoSuchVolume', `pool ${pool.name} has no volume ${name}`);
     return name;
+  }
+
+  /** A directory pool, or NotSupported naming what an iSCSI pool cannot do. */
+  async #dirRecord(name: string, what: string): Promise<DirRecord> {
+    const r = await this.#record(name);
+    if (r.type !== 'dir') {
+      throw new StorageError('NotSupported', `cannot ${what} iSCSI pool '${name}': its volumes are the target's LUNs, made and removed on the target itself`);
+    }
+    return r;
+  }
+
+  async #luns(r: IscsiRecord): Promise<IscsiLunInfo[]> {
+    return listIscsiLuns(iscsiSource(r.portal, r.iqn), this.#img);
   }
 
   async #record(name: string): Promise<PoolRecord> {
@@ -320,13 +392,17 @@ export class StoragePools {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StorageError('InvalidPath', `${this.#file} is not readable JSON (${(err as Error).message}); fix or remove it`);
     }
     await mkdir(this.#o.paths.imagesDir, { recursive: true });
-    return [{ name: DEFAULT_POOL, type: 'dir', path: this.#o.paths.imagesDir }, ...stored.filter((r) => r.name !== DEFAULT_POOL && existsSync(r.path))];
+    return [{ name: DEFAULT_POOL, type: 'dir', path: this.#o.paths.imagesDir }, ...stored.filter((r) => r.name !== DEFAULT_POOL && (r.type === 'iscsi' || existsSync(r.path)))];
   }
 
   async #save(records: PoolRecord[]): Promise<void> {
     await mkdir(this.#o.paths.configDir, { recursive: true });
     await writeFileAtomic(this.#file, JSON.stringify(records, null, 2) + '\n');
   }
+}
+
+function lunVolume(pool: IscsiRecord, l: IscsiLunInfo, usedBy: Map<string, string[]>): VolumeInfo {
+  return { pool: pool.name, name: `lun${l.lun}`, path: l.url, format: 'raw', capacity: l.size, allocation: l.size, usedBy: usedBy.get(l.url) ?? [] };
 }
 
 /** `10G`, `512M`, `1.5T`, `4096` → bytes (binary units, as qemu-img reads them). */

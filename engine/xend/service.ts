@@ -147,7 +147,7 @@ export class XendService {
         if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
         const config = running ? manager.configOf(running.domid) : def!.config;
         // Only images this domain's config names may be deleted, and never block devices.
-        const deletable = new Set(config.disk.filter((d) => d.backend !== 'phy' && d.target !== '').map((d) => d.target));
+        const deletable = new Set(config.disk.filter((d) => d.backend !== 'phy' && d.backend !== 'iscsi' && d.target !== '').map((d) => d.target));
         for (const path of storage) {
           if (!deletable.has(path)) throw Object.assign(new Error(`${path} is not a disk image of domain '${name}'`), { code: 'InvalidPath' });
           await this.#o.clientPaths?.check(ctx, path, `disk image`);

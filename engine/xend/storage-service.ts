@@ -62,6 +62,11 @@ export class StorageService {
         if (!isLocal(ctx)) throw Object.assign(new Error('only local clients may add host folders as pools'), { code: 'InvalidPath' });
         return pools.definePool(p);
       },
+      'storage.poolDefineIscsi': async (p, ctx) => {
+        // Defining one makes this host connect to a network address: the host's user decides that.
+        if (!isLocal(ctx)) throw Object.assign(new Error('only local clients may add iSCSI pools'), { code: 'InvalidPath' });
+        return pools.defineIscsiPool(p);
+      },
       'storage.poolRemove': async ({ name }) => {
         await pools.removePool(name);
         return null;
@@ -129,6 +134,13 @@ export class StorageService {
 
   /** The real path of a disk image a client names; remote clients only inside a pool, never phy:. */
   async #checkTarget(disk: Pick<DiskSpec, 'backend' | 'target'>, ctx: RequestContext): Promise<string> {
+    if (disk.backend === 'iscsi') {
+      // The network address is the host's to reach: remote clients only name LUNs of a defined pool.
+      if (!isLocal(ctx) && !(await this.pools.isPoolVolume(disk.target))) {
+        throw Object.assign(new Error(`${disk.target} is not a volume of an iSCSI pool; remote clients may only use volumes of a pool`), { code: 'InvalidPath' });
+      }
+      return disk.target;
+    }
     if (disk.backend === 'phy') {
       if (!isLocal(ctx)) throw Object.assign(new Error('remote clients cannot attach host block devices (phy:)'), { code: 'InvalidPath' });
       return disk.target;

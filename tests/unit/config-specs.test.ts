@@ -113,7 +113,7 @@ describe("disk specs, xl's form", () => {
 
 describe('disk spec errors name the bad part', () => {
   test.each<[string, RegExp]>([
-    ['iscsi:iqn.2001-05.com.example:disk,xvda,w', /^disk backend 'iscsi:' is not supported; use phy:, file:, tap:aio:\/tap:qcow2: or nbd:$/],
+    ['iscsi:iqn.2001-05.com.example:disk,xvda,w', /^the iscsi: prefix ran Xen's block-iscsi script; write the LUN's full address instead: iscsi:\/\/<portal>\/<target IQN>\/<LUN>/],
     ['nbd:host,xvda,w', /^nbd target 'host' must be '<host> <port>', as in nbd:192.168.0.5 20004$/],
     ['nbd:host 99999,xvda,w', /^nbd port 99999 is not between 1 and 65535$/],
     ['nbd:-o=x 1,xvda,w', /^nbd host '-o=x' is not a host name or address$/],

@@ -281,7 +281,7 @@ describe('errors, each at its assignment', () => {
     ['uuid = "00000000-0000-0000-0000-000000000000"', "dom.cfg:2:1: uuid 00000000-0000-0000-0000-000000000000 is Domain-0's; remove uuid to get a random one"],
     [
       'disk = ["iscsi:iqn.x,xvda,w"]',
-      `dom.cfg:2:1: disk entry 1 "iscsi:iqn.x,xvda,w": disk backend 'iscsi:' is not supported; use phy:, file:, tap:aio:/tap:qcow2: or nbd:`,
+      `dom.cfg:2:1: disk entry 1 "iscsi:iqn.x,xvda,w": the iscsi: prefix ran Xen's block-iscsi script; write the LUN's full address instead: iscsi://<portal>/<target IQN>/<LUN>,<vdev>,<mode>`,
     ],
     ['disk = 5', 'dom.cfg:2:1: disk must be a list of strings such as [ "phy:/dev/vg/lv,xvda,w" ], got 5'],
     ['disk = ["file:/a,xvda,w", 7]', 'dom.cfg:2:1: disk entry 2 must be a string such as "phy:/dev/vg/lv,xvda,w", got 7'],

@@ -17,6 +17,7 @@ import { NETWORK_COMMANDS } from './network.js';
 import { TOP_COMMANDS } from './top.js';
 import { LIFECYCLE_COMMANDS } from './lifecycle.js';
 import { SCHED_COMMANDS } from './sched.js';
+import { SAN_COMMANDS } from './san.js';
 import { needArgs, parseOpts, ref, UsageError } from './args.js';
 
 export { UsageError } from './args.js';
@@ -386,6 +387,7 @@ export const COMMANDS: Command[] = [
   ...TOP_COMMANDS,
   ...LIFECYCLE_COMMANDS,
   ...SCHED_COMMANDS,
+  ...SAN_COMMANDS,
 ];
 
 async function shutdownCommand(ctx: XmContext, args: string[], reboot: boolean): Promise<number> {

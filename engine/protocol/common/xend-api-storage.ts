@@ -11,7 +11,7 @@ const path = z.string().min(1).max(4096);
 
 export const poolSchema = z.object({
   name: z.string(),
-  type: z.enum(['dir']),
+  type: z.enum(['dir', 'iscsi']),
   path: z.string(),
   capacity: z.number(),
   allocation: z.number(),
@@ -36,7 +36,7 @@ export const blockRowSchema = z.object({
   /** Xen's device number (xvdb → 51728). */
   devid: z.number().int(),
   vdev: z.string(),
-  backend: z.enum(['phy', 'file', 'tap', 'nbd']),
+  backend: z.enum(['phy', 'file', 'tap', 'nbd', 'iscsi']),
   target: z.string(),
   format: z.string(),
   devtype: z.enum(['disk', 'cdrom']),
@@ -61,6 +61,14 @@ export const storageMethods = defineMethods({
     result: poolSchema,
     doc: 'Add an existing folder as a directory pool. Local clients only (a remote client cannot name host folders).',
     errors: ['PoolExists', 'InvalidName', 'InvalidPath'],
+  },
+  'storage.poolDefineIscsi': {
+    params: z.object({ name, portal: z.string().min(1).max(300), iqn: z.string().min(1).max(223) }),
+    result: poolSchema,
+    doc:
+      "Add an iSCSI target as a pool: portal (host[:port], default port 3260) and target IQN; its LUNs are the volumes " +
+      '(iscsi://portal/iqn/lun in disk lines, attached by QEMU\'s own initiator). Checked at once. Local clients only.',
+    errors: ['PoolExists', 'InvalidName', 'InvalidPath', 'PortalUnreachable', 'UnknownTarget', 'LoginRefused', 'NotSupported'],
   },
   'storage.poolRemove': {
     params: z.object({ name }),

@@ -78,7 +78,7 @@ export const domainConfigSchema = z.object({
   boot: z.string().optional(),
   disk: z.array(
     z.object({
-      backend: z.enum(['phy', 'file', 'tap', 'nbd']),
+      backend: z.enum(['phy', 'file', 'tap', 'nbd', 'iscsi']),
       target: z.string(),
       format: z.enum(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'qcow']),
       vdev: z.string(),

@@ -8,6 +8,7 @@ import { parseNbdTarget, type DiskSpec, type DomainConfig } from '../../config/i
 import { UnsupportedConfigError } from '../errors.js';
 import type { QemuOption } from './context.js';
 import { optList } from './escape.js';
+import { iscsiProtocol } from './iscsi.js';
 
 /** q35's built-in AHCI controller has six ports: ide.0 … ide.5. */
 const AHCI_PORTS = 6;
@@ -92,7 +93,8 @@ export function diskOptions(placements: readonly DiskPlacement[], bootIndex: Rea
             ['node-name', `${p.node}-file`],
             ['read-only', readOnly],
             // w! in Xen means "I know another domain writes this too": QEMU's image locking would refuse it.
-            ['locking', disk.access === 'w!' ? false : undefined],
+            // (QEMU's iSCSI driver has no image locking to turn off.)
+            ['locking', disk.access === 'w!' && disk.backend !== 'iscsi' ? false : undefined],
           ],
           `disk ${disk.vdev}`,
         ),
@@ -133,6 +135,7 @@ export function diskOptions(placements: readonly DiskPlacement[], bootIndex: Rea
 
 /** The protocol node's driver and where it reads from. */
 function protocolPairs(disk: DiskSpec): Array<[string, string]> {
+  if (disk.backend === 'iscsi') return Object.entries(iscsiProtocol(disk.target)).map(([k, v]) => [k, String(v)]);
   if (disk.backend === 'nbd') {
     const nbd = parseNbdTarget(disk.target);
     if ('error' in nbd) throw new UnsupportedConfigError(`disk ${disk.vdev}: ${nbd.error}`);
