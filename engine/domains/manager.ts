@@ -17,9 +17,9 @@ import { cpus } from 'node:os';
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
 import { loadDomainConfigText, serializeDomainConfig, type DomainConfig, type LifecycleAction } from '../config/index.js';
 import {
@@ -28,6 +28,7 @@ import {
   planQemu,
   preflightDomain,
   qemuArgv,
+  qemuProcessesUnder,
   readProcStat,
   QmpClient,
   type Accelerator,
@@ -533,10 +534,31 @@ export class DomainManager {
       cleaned.push(name);
       this.#log('info', `cleaned up after domain ${name}, whose QEMU is no longer running`);
     }
+    this.#stopUnrecorded();
     return { adopted, cleaned };
   }
 
+  /**
+   * A QEMU this engine started whose start never completed (the engine was killed between the
+   * launch and the runtime record) belongs to no domain: nobody was told it runs, and a new start
+   * of that name would put a second QEMU on the same disks. It is stopped.
+   */
+  #stopUnrecorded(): void {
+    const known = new Set([...this.#domains.values()].map((d) => d.pid));
+    for (const { pid, pidfile } of qemuProcessesUnder(join(this.#opts.paths.runtimeDir, 'domains'))) {
+      if (known.has(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        this.#log('warn', `stopped QEMU pid ${pid} (${pidfile}): its start was interrupted before the domain was recorded`);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
   async #adopt(dir: string): Promise<Domain | undefined> {
+    // A record rewrite cut short by the kill that stopped the last engine.
+    await removeStaleTempFiles(dir, isProcessAlive);
     const record = JSON.parse(await readFile(join(dir, 'domain.json'), 'utf8')) as RuntimeRecord;
     const stat = readProcStat(record.pid);
     // The pid alone could have been reused by another process since: the start time must match too.
@@ -544,7 +566,16 @@ export class DomainManager {
       return undefined;
     }
     const qmp = await QmpClient.connect(join(dir, 'qmp.sock'), { connectTimeoutMs: 5000 });
-    const { config } = loadDomainConfigText(record.config, join(dir, 'domain.json'));
+    let { config } = loadDomainConfigText(record.config, join(dir, 'domain.json'));
+    // A rename moves the dir first, then rewrites the record: killed in between, the dir's name is
+    // the one the rename committed to.
+    const dirName = basename(dir);
+    const renamed = dirName !== record.name;
+    if (renamed) {
+      this.#log('warn', `domain ${record.name} was being renamed to ${dirName} when the engine stopped: it keeps the new name`);
+      record.name = dirName;
+      config = { ...config, name: dirName };
+    }
     const status = await qmp.execute<{ status: string }>('query-status');
     let markGone!: () => void;
     const gone = new Promise<void>((resolve) => (markGone = resolve));
@@ -572,6 +603,7 @@ export class DomainManager {
     this.#domains.set(domain.domid, domain);
     this.#nextDomid = Math.max(this.#nextDomid, domain.domid + 1);
     this.#watch(domain);
+    if (renamed) await this.#writeRuntimeRecord(domain);
     this.#log('info', `re-adopted domain ${domain.name} (id=${domain.domid}, pid ${domain.pid}, ${status.status})`);
     // The guest stopped while nobody was watching: apply what the config says now.
     if (status.status === 'shutdown') void this.#guestStopped(domain, 'poweroff');
