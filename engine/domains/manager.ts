@@ -376,7 +376,9 @@ export class DomainManager {
       throw new DomainError('InvalidState', `memory must be a whole number of MiB between 16 and the domain's maxmem (${max}); raise maxmem with mem-max and restart the domain to go higher`);
     }
     await domain.qmp.execute('balloon', { value: mib * 1024 * 1024 });
-    domain.config = { ...domain.config, memory: mib };
+    // The ceiling stays what the guest booted with (Xen's maxmem defaults to the boot memory):
+    // without it, lowering memory would also lower the limit and mem-set could never go back up.
+    domain.config = { ...domain.config, memory: mib, maxmem: Math.max(max, domain.config.memory) };
     await this.#writeRuntimeRecord(domain);
     this.#emit({ kind: 'memory', domid: domain.domid, name: domain.name, memory: mib });
   }
