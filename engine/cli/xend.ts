@@ -10,8 +10,9 @@ import { spawn } from 'node:child_process';
 import { fchmodSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePaths } from '../common/paths.js';
+import { packageVersion } from '../common/package-info.js';
 import { isProcessAlive } from '../qemu/index.js';
-import { startXend, xendSocketPath } from '../xend/daemon.js';
+import { xendSocketPath } from '../xend/socket-path.js';
 import { connectUnix } from '../protocol/node/unix-client.js';
 import { xendMethods } from '../protocol/common/xend-api.js';
 
@@ -24,6 +25,7 @@ const USAGE = `Usage: xend [start|stop|status|restart] [--web HOST:PORT]
   start          run in the background; returns when xend serves
   stop           stop xend; running domains keep running
   status         exit status 0 if xend runs, 3 if not
+  --version      print the version
   restart        stop, then start
 The state dir is chosen by DOM0_HOME (default: per-user XDG dirs).`;
 
@@ -57,6 +59,8 @@ async function waitServing(timeoutMs: number): Promise<boolean> {
 }
 
 async function foreground(web: string | undefined, webOrigins: string[]): Promise<void> {
+  // The daemon's module graph is loaded only to run it: `xend status` and `stop` stay light.
+  const { startXend } = await import('../xend/daemon.js');
   const handle = await startXend({ paths, echoLog: true, web, webOrigins });
   if (handle.webUrl) console.log(`Web UI: ${handle.webUrl}`);
   const stop = () => {
@@ -144,6 +148,10 @@ async function main(args: string[]): Promise<number> {
       console.log(pid ? `xend is running (pid ${pid})` : 'xend is not running');
       return pid ? 0 : 3;
     }
+    case '-V':
+    case '--version':
+      console.log(`xend (Dom0) ${packageVersion()}`);
+      return 0;
     case '-h':
     case '--help':
     case 'help':

@@ -196,24 +196,26 @@ async function write(
     }
     // The name is free, so a pending-install note under it is a leftover of a deleted domain.
     await rm(pendingPath(paths, d.name), { force: true });
-    await domains.definitions.define(plan.final);
+    // The definition fixes the domain's uuid and MACs: the install phase and every later start use them.
+    const defined = (await domains.definitions.define(plan.final)).config;
+    const install = plan.install && { ...plan.install, uuid: defined.uuid, vif: plan.install.vif.map((v, i) => ({ ...v, mac: v.mac ?? defined.vif[i]?.mac })) };
     made.push(() => domains.definitions.remove(d.name));
     if (d.start === false) {
       // Customize before install: the definition is the installer's config until its first
       // reboot (followPendingInstalls), so Run boots the installer with the user's changes.
-      if (plan.install) {
+      if (install) {
         const pending: PendingInstall = { boot: plan.final.boot, on_reboot: plan.final.on_reboot, ...(bootFiles ? { bootDir } : {}) };
         await writeFileAtomic(pendingPath(paths, d.name), JSON.stringify(pending));
         made.push(() => rm(pendingPath(paths, d.name), { force: true }));
-        await domains.definitions.define(plan.install);
+        await domains.definitions.define(install);
       }
       return result('defined');
     }
-    if (!plan.install) {
-      const info = await domains.start(plan.final);
+    if (!install) {
+      const info = await domains.start(defined);
       return result('running', info.domid);
     }
-    const info = await domains.start(plan.install);
+    const info = await domains.start(install);
     followInstall(info.domid, d.name, opts, { bootDir: bootFiles ? bootDir : undefined });
     return result('install', info.domid);
   } catch (err) {

@@ -2,6 +2,7 @@
 // words the user can act on, and nothing is started or left behind.
 
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DomainConfig } from '../config/index.js';
 import { PreflightError } from './errors.js';
@@ -10,6 +11,8 @@ import { MAX_UNIX_PATH_BYTES } from '../common/unix-socket.js';
 export interface PreflightHost {
   /** Where /sys/class/net is (tests may point elsewhere). */
   sysClassNet?: string;
+  /** The host's memory in MiB (default: what the OS reports). */
+  totalMemoryMiB?: number;
 }
 
 export function preflightDomain(config: DomainConfig, runtimeDir: string, host: PreflightHost = {}): void {
@@ -18,10 +21,16 @@ export function preflightDomain(config: DomainConfig, runtimeDir: string, host: 
   if (Buffer.byteLength(longest) > MAX_UNIX_PATH_BYTES) {
     problems.push(`runtime path ${runtimeDir} is too long for unix sockets; use a shorter DOM0_HOME or domain name`);
   }
+  // More memory than the host has cannot be allocated; QEMU's own words for it do not say what to do.
+  const hostMiB = host.totalMemoryMiB ?? Math.floor(totalmem() / 1048576);
+  if (config.memory > hostMiB) {
+    problems.push(`memory: ${config.memory} MiB is more than this host has (${hostMiB} MiB); lower it (Details → Memory, or memory = in the config)`);
+  }
   checkFile(config.kernel, 'kernel', problems);
   checkFile(config.ramdisk, 'ramdisk', problems);
   for (const disk of config.disk) {
-    if (disk.target === '') continue;
+    // An nbd: export lives on its server; QEMU's NBD client reports an unreachable one by name.
+    if (disk.target === '' || disk.backend === 'nbd') continue;
     const what = `disk ${disk.vdev}`;
     if (!existsSync(disk.target)) {
       problems.push(`${what}: ${disk.target} does not exist; create the image (qemu-img create) or fix the path in the disk line`);

@@ -17,13 +17,15 @@ import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
 import type { storageMethods } from '../protocol/common/xend-api-storage.js';
 import type { networkMethods } from '../protocol/common/xend-api-network.js';
 import type { statsMethods } from '../protocol/common/xend-api-stats.js';
+import type { connectionMethods } from '../protocol/common/xend-api-connections.js';
 import type { StreamOpeners } from '../protocol/node/server.js';
 import type { RequestContext } from '../protocol/common/define.js';
 import type { ClientPaths } from './client-paths.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
-import { hostInfo, type HostInfo } from './host.js';
+import { hostInfo, hostLoad, type HostInfo } from './host.js';
 import { lifecycleHandlers } from './lifecycle-service.js';
+import { schedHandlers } from './sched-service.js';
 import { hasManagedSave, managedSavePath, restoreManagedSave } from '../migration/index.js';
 import { isSafeAbsolutePath } from '../common/safe-path.js';
 
@@ -58,10 +60,10 @@ export class XendService {
     });
   }
 
-  host(): HostInfo & { xend_pid: number; config_dir: string; data_dir: string; runtime_dir: string } {
+  async host(): Promise<HostInfo & { xend_pid: number; config_dir: string; data_dir: string; runtime_dir: string }> {
     const { qemuBinary, accel, accelReason, engineVersion, paths } = this.#o;
     return {
-      ...hostInfo({ qemuBinary, accel, accelReason, engineVersion }),
+      ...(await hostInfo({ qemuBinary, accel, accelReason, engineVersion })),
       xend_pid: process.pid,
       config_dir: paths.configDir,
       data_dir: paths.dataDir,
@@ -82,8 +84,8 @@ export class XendService {
     }
   }
 
-  /** The core methods; install-, storage-, network- and stats-service.ts answer the others. */
-  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods | keyof typeof storageMethods | keyof typeof networkMethods | keyof typeof statsMethods> {
+  /** The core methods; install-, storage-, network- and stats-service.ts and the libvirt room answer the others. */
+  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods | keyof typeof storageMethods | keyof typeof networkMethods | keyof typeof statsMethods | keyof typeof connectionMethods> {
     const { manager, definitions } = this.#o;
     return {
       'host.info': () => this.host(),
@@ -208,6 +210,9 @@ export class XendService {
           } else if (running && key === 'memory' && config.memory <= Math.max(running.maxmem, running.memory)) {
             await manager.memSet(running.domid, config.memory);
             live.push(key);
+          } else if (running && (key === 'cpu_weight' || key === 'cpu_cap')) {
+            await codedAsync(() => manager.schedCreditSet(running.domid, { weight: config.cpu_weight ?? 256, cap: config.cpu_cap ?? 0 }));
+            live.push(key);
           } else if (running) {
             nextBoot.push(key);
           } else {
@@ -290,6 +295,7 @@ export class XendService {
         if (path !== undefined) checkOutputPath(await this.#check(ctx, path, 'core file'));
         return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
       },
+      ...schedHandlers({ manager, definitions, notify: this.#o.notify }),
       ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify, relocationToken: this.#o.relocationToken, clientPaths: this.#o.clientPaths }),
     };
   }
@@ -325,7 +331,7 @@ export class XendService {
   /** Domain-0, the running domains and the defined ones that are not running, sorted by name. */
   async #list(includeConfig: boolean): Promise<DomainRow[]> {
     const { manager, definitions } = this.#o;
-    const host = hostInfo({ qemuBinary: this.#o.qemuBinary, accel: this.#o.accel, accelReason: this.#o.accelReason, engineVersion: this.#o.engineVersion });
+    const host = hostLoad();
     const rows: DomainRow[] = [
       { name: 'Domain-0', domid: 0, status: 'running', state: 'r-----', memory: host.total_memory, maxmem: host.total_memory, vcpus: host.nr_cpus, cpuTime: host.cpu_time },
     ];

@@ -65,6 +65,8 @@ export async function startWebMode(opts: {
   rendererDir?: string;
   /** Pages from other origins that may connect (the Electron app's file:// page). */
   allowedOrigins?: readonly string[];
+  /** The server of another connection's endpoint (`/engine?connection=<id>`), e.g. a libvirt host's adapter. */
+  route?: (connection: string) => ConnectionAcceptor | undefined;
 }): Promise<WebMode> {
   const root = normalize(opts.rendererDir ?? defaultRendererDir());
   if (!existsSync(join(root, 'index.html'))) {
@@ -74,7 +76,7 @@ export async function startWebMode(opts: {
   const { host, port } = parseListen(opts.listen);
   let ws: WebSocketListener;
   try {
-    ws = await listenWebSocket(opts.server, { httpServer, host, port, token: opts.token, allowRemote: opts.allowRemote, allowedOrigins: opts.allowedOrigins });
+    ws = await listenWebSocket(opts.server, { httpServer, host, port, token: opts.token, allowRemote: opts.allowRemote, allowedOrigins: opts.allowedOrigins, route: opts.route });
   } catch (err) {
     httpServer.close();
     throw err;

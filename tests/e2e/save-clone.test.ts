@@ -1,7 +1,8 @@
 // Save/Restore and Clone as a user drives them in the manager, on real guests of a real xend in
 // web mode. Save is a managed save: the row shows "Saved", Run becomes Restore, and the guest
 // carries on where it was (its counter goes on, its uptime grew, no second boot marker). Clone of
-// a stopped domain through the dialog defines the new domain, which appears in the list.
+// a stopped domain through the dialog defines the new domain, which appears in the list, selected;
+// both say what they did.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,6 +57,8 @@ test('Save from the toolbar shows Saved; Restore brings the guest back where it 
   const toolbar = page.locator('.toolbar');
   await toolbar.getByRole('button', { name: 'Save', exact: true }).click();
   await expect.poll(() => row.textContent(), { timeout: 120_000 }).toContain('Saved');
+  // It says where the memory went.
+  await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved save-e2e' }).textContent()).toContain(join(engine.home, 'data/save/save-e2e.save'));
   const countAtSave = lastCount(serial.text);
   serial.close();
   expect(existsSync(join(engine.home, 'data/save/save-e2e.save'))).toBe(true);
@@ -92,6 +95,9 @@ test('Clone… of a stopped domain: the new domain appears in the list', async (
   await expect.poll(() => page.getByRole('row', { name: 'clone-copy', exact: true }).count(), { timeout: 60_000 }).toBe(1);
   await expect.poll(() => dialog.count()).toBe(0);
   expect(await page.getByRole('row', { name: 'clone-copy', exact: true }).textContent()).toContain('Shut off');
+  // It says what it made, and the new domain is the selection.
+  await expect.poll(() => page.getByRole('status').filter({ hasText: 'Cloned clone-src as clone-copy' }).count()).toBe(1);
+  expect(await page.getByRole('row', { name: 'clone-copy', exact: true }).getAttribute('aria-selected')).toBe('true');
   const cfg = (await engine.xm('list', '--long', 'clone-copy')).stdout;
   expect(cfg).toContain('clone-copy');
   await saveScreenshot(page, 'save-clone-cloned');

@@ -1,6 +1,7 @@
 // Bad input at start: each refusal says what to do, and nothing is started or left behind.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { DomainManager } from '../../engine/domains/index.js';
@@ -64,11 +65,24 @@ describe('refusing to start, cleanly', () => {
     const config = guestConfig('err-qemu', `disk = ['tap:qcow2:${image},xvda,w']`);
     const err = (await engine.manager.create(config).then(() => new Error('create succeeded'), (e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(QemuStartError);
-    expect(err.message).toMatch(/QEMU exited while starting/);
+    // Which domain, what happened, what to change; then QEMU's own words.
+    expect(err.message).toMatch(/^Domain err-qemu did not start: QEMU exited while starting/);
+    expect(err.message).toMatch(/fix the format \(tap:qcow2: or file:\) or convert the image/);
     expect((err as QemuStartError).stderr).toMatch(/qcow2/i);
     expect(runtimeLeftovers(engine)).toEqual([]);
     expect(qemuProcessesFor('err-qemu')).toEqual([]);
     expect(engine.manager.list()).toEqual([]);
+  });
+
+  test('more memory than the host has is refused before QEMU starts, naming the domain and what to lower', async () => {
+    engine = startTestEngine();
+    const hostMiB = Math.floor(totalmem() / 1048576);
+    const config = guestConfig('err-mem', `memory = ${hostMiB + 1024}`);
+    const err = (await engine.manager.create(config).then(() => new Error('create succeeded'), (e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(PreflightError);
+    expect(err.message).toContain('cannot start domain err-mem');
+    expect(err.message).toContain(`memory: ${hostMiB + 1024} MiB is more than this host has (${hostMiB} MiB); lower it`);
+    expect(qemuProcessesFor('err-mem')).toEqual([]);
   });
 
   test('QEMU closing its QMP socket just before it exits is still reported as its exit, with its stderr', async () => {

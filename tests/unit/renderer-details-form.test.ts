@@ -65,6 +65,19 @@ describe('details form', () => {
     expect(v.changes).toEqual({ vcpus: 2, maxvcpus: 4 });
   });
 
+  it("refuses what the host cannot give (the report's 999999 MiB and 64 vCPUs on a 24 GiB, 2-CPU host)", () => {
+    const host = { memoryMiB: 24_576, cpus: 2 };
+    const v = validateDetails(edit({ memory: '999999', maxmem: '999999', vcpus: '64', maxvcpus: '64' }), original, host);
+    expect(v.valid).toBe(false);
+    expect(v.errors).toEqual({
+      memory: 'The host has 24576 MiB: give at most that.',
+      maxmem: 'The host has 24576 MiB: give at most that.',
+      vcpus: 'The host has 2 CPUs: give at most 2 vCPUs.',
+    });
+    expect(v.changes).toEqual({ maxvcpus: 64 });
+    expect(validateDetails(edit({ memory: '24576', maxmem: '24576', vcpus: '2', maxvcpus: '2' }), original, host).valid).toBe(true);
+  });
+
   it('refuses memory under 16 MiB, with the message on the memory field', () => {
     const v = validateDetails(edit({ memory: '8', maxmem: '256' }), original);
     expect(v.valid).toBe(false);

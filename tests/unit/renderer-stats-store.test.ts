@@ -20,13 +20,13 @@ function sample(host: number, domains: { domid: number; name: string; cpu: numbe
 }
 
 /** A stats.sample tick with these CPU figures (the other figures do not matter here). */
-function tick(host: number, domains: { domid: number; name: string; cpu: number }[], time = Date.now()): StatsSampleEvent {
+function tick(host: number, domains: { domid: number; name: string; cpu: number; cpuTime?: number }[], time = Date.now()): StatsSampleEvent {
   return {
     time,
     interval: 1,
     host: { time, cpu: host, cpuTime: 100, memTotal: 1024, memUsed: 512, load: [0, 0, 0] },
-    domains: domains.map(({ domid, name, cpu }) => ({
-      time, cpu, hostCpu: cpu / 2, steal: 0, cpuTime: 1, vcpuCpu: [cpu], memActual: 128, memUsed: 40,
+    domains: domains.map(({ domid, name, cpu, cpuTime = 1 }) => ({
+      time, cpu, hostCpu: cpu / 2, steal: 0, cpuTime, vcpuCpu: [cpu], memActual: 128, memUsed: 40,
       diskRd: 0, diskWr: 0, diskRdOps: 0, diskWrOps: 0, diskRdTotal: 0, diskWrTotal: 0, diskRdOpsTotal: 0, diskWrOpsTotal: 0,
       netRx: null, netTx: null, netRxTotal: null, netTxTotal: null,
       domid, name, status: 'running' as const, vcpus: 1, memory: 128, maxmem: 128, nets: 1, vbds: 1,
@@ -146,5 +146,21 @@ describe('stats through the API layer', () => {
     expect(domains.rowOf({ conn: 'local', name: 'vm2' })).toBeUndefined();
     expect(stats.samplesOf('local', 'vm2')).toEqual([]);
     expect(stats.samplesOf('local', 'vm1')).toEqual([25, 26]);
+  });
+});
+
+describe('CPU time of the manager list', () => {
+  it("follows each tick for the run it was read from, not the last domain.list", () => {
+    const stats = useStatsStore();
+    expect(stats.cpuTimeOf('local', 'web', 3)).toBeUndefined();
+    stats.addTick('local', tick(5, [{ domid: 3, name: 'web', cpu: 10, cpuTime: 6.6 }]));
+    expect(stats.cpuTimeOf('local', 'web', 3)).toBe(6.6);
+    stats.addTick('local', tick(5, [{ domid: 3, name: 'web', cpu: 10, cpuTime: 14.9 }]));
+    expect(stats.cpuTimeOf('local', 'web', 3)).toBe(14.9);
+    // Another run of the domain (a new id): the old figure is not its.
+    expect(stats.cpuTimeOf('local', 'web', 4)).toBeUndefined();
+    // Stopped: no longer in the ticks.
+    stats.addTick('local', tick(5, []));
+    expect(stats.cpuTimeOf('local', 'web', 3)).toBeUndefined();
   });
 });

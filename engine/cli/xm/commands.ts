@@ -9,13 +9,14 @@ import { ConnectError } from '../../protocol/common/errors.js';
 import { xendEvents, xendMethods, xendStreams, type DomainRow } from '../../protocol/common/xend-api.js';
 import type { ProtocolClient } from '../../protocol/common/client.js';
 import type { Duplex } from 'node:stream';
-import { xendSocketPath } from '../../xend/daemon.js';
+import { xendSocketPath } from '../../xend/socket-path.js';
 import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
 import { attachConsole } from './console.js';
 import { STORAGE_COMMANDS } from './storage.js';
 import { NETWORK_COMMANDS } from './network.js';
 import { TOP_COMMANDS } from './top.js';
 import { LIFECYCLE_COMMANDS } from './lifecycle.js';
+import { SCHED_COMMANDS } from './sched.js';
 import { needArgs, parseOpts, ref, UsageError } from './args.js';
 
 export { UsageError } from './args.js';
@@ -384,6 +385,7 @@ export const COMMANDS: Command[] = [
   ...NETWORK_COMMANDS,
   ...TOP_COMMANDS,
   ...LIFECYCLE_COMMANDS,
+  ...SCHED_COMMANDS,
 ];
 
 async function shutdownCommand(ctx: XmContext, args: string[], reboot: boolean): Promise<number> {

@@ -40,6 +40,9 @@ export interface WebSocketListenOptions {
   /** Origins (scheme://host:port) whose pages may connect, in addition to this listener's own
    * loopback origins. Clients that send no Origin (CLIs, other engines) are not affected. */
   allowedOrigins?: readonly string[];
+  /** Serves `path?connection=<id>` with another server (a libvirt host's adapter) after the same
+   * Host, Origin and token checks; an unknown id is refused with 404. */
+  route?: (connection: string) => ConnectionAcceptor | undefined;
 }
 
 export interface WebSocketListener {
@@ -142,8 +145,11 @@ export async function listenWebSocket(server: ConnectionAcceptor, opts: WebSocke
       log.warn(`websocket from ${remote} refused: wrong token`);
       return refuse(socket, 401, 'Unauthorized');
     }
+    const routed = url.searchParams.get('connection');
+    const target = routed === null ? server : opts.route?.(routed);
+    if (target === undefined) return refuse(socket, 404, 'Not Found: no such connection');
     if (given !== undefined) {
-      wss.handleUpgrade(req, socket, head, (ws) => new WsServerTransport(ws, server, remote, undefined));
+      wss.handleUpgrade(req, socket, head, (ws) => new WsServerTransport(ws, target, remote, undefined));
       return;
     }
     // Not authenticated yet (a browser sends the token as its first message): such connections
@@ -172,7 +178,7 @@ export async function listenWebSocket(server: ConnectionAcceptor, opts: WebSocke
     req.socket.on('data', count);
     req.socket.once('close', settle);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      new WsServerTransport(ws, server, remote, token, settle);
+      new WsServerTransport(ws, target, remote, token, settle);
     });
   };
   httpServer.on('upgrade', onUpgrade);

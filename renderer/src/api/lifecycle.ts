@@ -23,7 +23,7 @@ export async function snapshotDelete({ conn, domain, name }: { conn: string; dom
 }
 
 /** The GUI's Save: a managed save the domain's Run (domain.start) restores. */
-export function domainManagedSave({ conn, name }: { conn: string; name: string }): Promise<{ bytes: number; downtimeMs: number; totalMs: number }> {
+export function domainManagedSave({ conn, name }: { conn: string; name: string }): Promise<{ path: string; bytes: number; downtimeMs: number; totalMs: number }> {
   return call(conn, 'domain.managedSave', { name });
 }
 

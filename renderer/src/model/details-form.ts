@@ -6,6 +6,9 @@ import type { DomainChanges, DomainConfig, DomainUpdateResult, LifecycleAction }
 export interface DetailsForm {
   vcpus: string;
   maxvcpus: string;
+  /** Xen's credit scheduler: relative weight (1-65535) and cap in % of one host CPU (0 = none). */
+  cpu_weight: string;
+  cpu_cap: string;
   memory: string;
   maxmem: string;
   /** Boot order letters: c disk, d CD-ROM, n network. */
@@ -28,6 +31,8 @@ export type DetailsInput = { [K in DetailsField]: DetailsForm[K] | number };
 export const FIELD_LABELS: Readonly<Record<DetailsField, string>> = {
   vcpus: 'vCPUs',
   maxvcpus: 'Maximum vCPUs',
+  cpu_weight: 'CPU weight',
+  cpu_cap: 'CPU cap (%)',
   memory: 'Memory (MiB)',
   maxmem: 'Maximum memory (MiB)',
   boot: 'Boot order',
@@ -47,6 +52,8 @@ export function formFromConfig(config: DomainConfig): DetailsForm {
   return {
     vcpus: String(config.vcpus),
     maxvcpus: String(config.maxvcpus ?? config.vcpus),
+    cpu_weight: String(config.cpu_weight ?? 256),
+    cpu_cap: String(config.cpu_cap ?? 0),
     memory: String(config.memory),
     maxmem: String(config.maxmem ?? config.memory),
     boot: config.boot ?? 'c',
@@ -77,7 +84,13 @@ function wholeNumber(raw: string | number, what: string): IntResult {
   return { ok: true, value: Number(text) };
 }
 
-export function validateDetails(input: DetailsInput, original: DetailsForm): Validation {
+/** What the host can give a domain (Domain-0's row: the host's memory and CPUs), as the wizard checks. */
+export interface HostLimits {
+  memoryMiB: number;
+  cpus: number;
+}
+
+export function validateDetails(input: DetailsInput, original: DetailsForm, host?: HostLimits): Validation {
   const errors: Partial<Record<DetailsField, string>> = {};
   const changes: DomainChanges = {};
   const changed = (field: DetailsField) => String(input[field]).trim() !== String(original[field]).trim();
@@ -86,20 +99,32 @@ export function validateDetails(input: DetailsInput, original: DetailsForm): Val
   if (!vcpus.ok) errors.vcpus = vcpus.error;
   else if (vcpus.value < 1) errors.vcpus = 'A domain needs at least 1 vCPU.';
   else if (vcpus.value > 255) errors.vcpus = 'At most 255 vCPUs.';
+  else if (host !== undefined && vcpus.value > host.cpus) errors.vcpus = `The host has ${host.cpus} CPU${host.cpus === 1 ? '' : 's'}: give at most ${host.cpus} vCPUs.`;
 
   const maxvcpus = wholeNumber(input.maxvcpus, 'maximum number of vCPUs');
   if (!maxvcpus.ok) errors.maxvcpus = maxvcpus.error;
   else if (maxvcpus.value > 255) errors.maxvcpus = 'At most 255 vCPUs.';
   else if (vcpus.ok && maxvcpus.value < vcpus.value) errors.maxvcpus = `Must be at least the vCPUs (${vcpus.value}).`;
 
+  // Xen's ranges (xm sched-credit): the engine checks them again.
+  const weight = wholeNumber(input.cpu_weight, 'CPU weight');
+  if (!weight.ok) errors.cpu_weight = weight.error;
+  else if (weight.value < 1 || weight.value > 65535) errors.cpu_weight = 'The weight is between 1 and 65535 (256 is the default).';
+  const cap = wholeNumber(input.cpu_cap, 'CPU cap in %');
+  const capMax = (vcpus.ok ? vcpus.value : 1) * 100;
+  if (!cap.ok) errors.cpu_cap = cap.error;
+  else if (cap.value > capMax) errors.cpu_cap = `At most ${capMax} % (100 per vCPU); 0 means no cap.`;
+
   const memory = wholeNumber(input.memory, 'memory in MiB');
   if (!memory.ok) errors.memory = memory.error;
   else if (memory.value < MIN_MEMORY_MIB) errors.memory = `Memory must be at least ${MIN_MEMORY_MIB} MiB.`;
+  else if (host !== undefined && memory.value > host.memoryMiB) errors.memory = `The host has ${host.memoryMiB} MiB: give at most that.`;
 
   const maxmem = wholeNumber(input.maxmem, 'maximum memory in MiB');
   if (!maxmem.ok) errors.maxmem = maxmem.error;
   else if (maxmem.value < MIN_MEMORY_MIB) errors.maxmem = `Maximum memory must be at least ${MIN_MEMORY_MIB} MiB.`;
   else if (memory.ok && maxmem.value < memory.value) errors.maxmem = `Maximum memory must be at least the memory (${memory.value} MiB).`;
+  else if (host !== undefined && maxmem.value > host.memoryMiB) errors.maxmem = `The host has ${host.memoryMiB} MiB: give at most that.`;
 
   const boot = String(input.boot);
   if (!/^[cdn]{1,3}$/.test(boot) || new Set(boot).size !== boot.length) errors.boot = 'Choose a boot order.';
@@ -117,6 +142,8 @@ export function validateDetails(input: DetailsInput, original: DetailsForm): Val
   const sendable = (field: DetailsField) => errors[field] === undefined && changed(field);
   if (vcpus.ok && sendable('vcpus')) changes.vcpus = vcpus.value;
   if (maxvcpus.ok && sendable('maxvcpus')) changes.maxvcpus = maxvcpus.value;
+  if (weight.ok && sendable('cpu_weight')) changes.cpu_weight = weight.value;
+  if (cap.ok && sendable('cpu_cap')) changes.cpu_cap = cap.value;
   if (memory.ok && sendable('memory')) changes.memory = memory.value;
   if (maxmem.ok && sendable('maxmem')) changes.maxmem = maxmem.value;
   if (sendable('boot')) changes.boot = boot;

@@ -113,3 +113,21 @@ export function availability(selected: readonly ActionTarget[]): Availability {
 export function targetsOf<T extends ActionTarget>(action: DomainAction, selected: readonly T[]): T[] {
   return selected.filter((t) => allows(action, t));
 }
+
+/** Force Off and Force Reset ask first: the question, the explanation and the confirm button's label. */
+export function forcedActionQuestion(action: 'destroy' | 'reset', names: readonly string[]): { title: string; message: string; label: string } {
+  const who = names.length === 1 ? names[0]! : `${names.length} domains`;
+  const subject = names.length === 1 ? who : 'They';
+  if (action === 'destroy') {
+    return {
+      title: `Force off ${who}?`,
+      message: `${subject} will stop at once, like pulling the power cord: anything the guest has not saved is lost.`,
+      label: ACTION_LABELS.destroy,
+    };
+  }
+  return {
+    title: `Force reset ${who}?`,
+    message: `${subject} will restart at once, like pressing the reset button: anything the guest has not saved is lost.`,
+    label: ACTION_LABELS.reset,
+  };
+}

@@ -43,16 +43,22 @@ export function formatPercent(percent: number): string {
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
-/** Bytes per second: "0 B/s", "12.3 KiB/s", "4.0 MiB/s". */
-export function formatRate(bytesPerSecond: number | null | undefined): string {
-  if (bytesPerSecond === null || bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond)) return '—';
-  let v = Math.max(0, bytesPerSecond);
+/** A size: "512 B", "12.3 KiB", "4.0 MiB". */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return '—';
+  let v = Math.max(0, bytes);
   let unit = 0;
   while (v >= 1024 && unit < BYTE_UNITS.length - 1) {
     v /= 1024;
     unit++;
   }
-  return `${unit === 0 ? Math.round(v) : v.toFixed(1)} ${BYTE_UNITS[unit]}/s`;
+  return `${unit === 0 ? Math.round(v) : v.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/** Bytes per second: "0 B/s", "12.3 KiB/s", "4.0 MiB/s". */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  if (bytesPerSecond === null || bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond)) return '—';
+  return `${formatBytes(bytesPerSecond)}/s`;
 }
 
 /** A percentage with one decimal, for chart read-outs: "12.5 %". */

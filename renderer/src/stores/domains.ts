@@ -7,7 +7,9 @@
 import { defineStore } from 'pinia';
 import { computed, readonly, ref } from 'vue';
 import {
+  domainClone,
   domainDelete,
+  domainManagedSave,
   domainDestroy,
   domainList,
   domainPause,
@@ -114,6 +116,12 @@ export const useDomainsStore = defineStore('domains', () => {
 
   function rowOf(target: DomainRef): DomainRow | undefined {
     return rowsByConn.value[target.conn]?.find((r) => r.name === target.name);
+  }
+
+  /** The host's memory and CPUs on a connection (its Domain-0 row), once the list is read. */
+  function hostLimitsOf(conn: string): { memoryMiB: number; cpus: number } | undefined {
+    const host = rowsByConn.value[conn]?.find((r) => r.domid === 0);
+    return host === undefined ? undefined : { memoryMiB: host.memory, cpus: host.vcpus };
   }
 
   function isSelected(target: DomainRef): boolean {
@@ -287,6 +295,19 @@ export const useDomainsStore = defineStore('domains', () => {
     return result;
   }
 
+  /** Save (libvirt's managedsave): the domain stops, its memory goes to the returned file; Run restores it. */
+  function managedSave({ conn, name }: DomainRef): Promise<{ path: string; bytes: number }> {
+    return domainManagedSave({ conn, name });
+  }
+
+  /** Clone a shut-off domain; the new one is read into the list and becomes the selection. */
+  async function clone({ conn, source, name, linked }: { conn: string; source: string; name: string; linked: boolean }): Promise<{ name: string; disks: string[] }> {
+    const result = await domainClone({ conn, source, name, linked });
+    await refresh(conn);
+    if (rowOf({ conn, name: result.name }) !== undefined) select({ conn, name: result.name });
+    return result;
+  }
+
   return {
     rowsByConn: readonly(rowsByConn),
     listErrors: readonly(listErrors),
@@ -298,6 +319,7 @@ export const useDomainsStore = defineStore('domains', () => {
     selectedEntries,
     available,
     rowOf,
+    hostLimitsOf,
     isSelected,
     isLoaded,
     setRows,
@@ -312,5 +334,7 @@ export const useDomainsStore = defineStore('domains', () => {
     domainChanged,
     perform,
     deleteDomain,
+    managedSave,
+    clone,
   };
 });

@@ -1,4 +1,4 @@
-// Live CPU use for the manager list's sparklines: per connection and domain name, the last
+// Live CPU use for the manager list's sparklines (and its CPU time column): per connection and domain name, the last
 // CPU_HISTORY samples of the CPU figures of the engine's `stats.sample` ticks (pushed once a
 // second; nothing polls), in the shape of its `stats.cpu` event (which carries the same figures).
 // Domain-0 takes the sample's `host` value (the host's CPU %); a guest takes its `cpu` (% of its
@@ -32,6 +32,8 @@ function clampPercent(value: number): number {
 export const useStatsStore = defineStore('stats', () => {
   /** conn → domain name → series. */
   const cpu = ref<Record<string, Record<string, CpuSeries>>>({});
+  /** conn → domain name → the CPU time (s) of the latest tick, with the id it was read from. */
+  const cpuTimes = ref<Record<string, Record<string, { domid: number; seconds: number }>>>({});
 
   // Getters.
 
@@ -43,6 +45,15 @@ export const useStatsStore = defineStore('stats', () => {
   /** A domain's latest CPU %, or undefined before its first sample. */
   function latestOf(conn: string, name: string): number | undefined {
     return cpu.value[conn]?.[name]?.samples.at(-1);
+  }
+
+  /**
+   * A running domain's CPU time (s) as of the latest tick, or undefined without one for this run
+   * (`domid`): the manager's column follows the ticks instead of the last domain.list.
+   */
+  function cpuTimeOf(conn: string, name: string, domid: number | undefined): number | undefined {
+    const t = cpuTimes.value[conn]?.[name];
+    return t !== undefined && t.domid === domid ? t.seconds : undefined;
   }
 
   // Mutators.
@@ -67,6 +78,9 @@ export const useStatsStore = defineStore('stats', () => {
 
   /** One `stats.sample` tick of connection `conn`: its CPU figures, as `stats.cpu` has them. */
   function addTick(conn: string, tick: StatsSampleEvent): void {
+    const times: Record<string, { domid: number; seconds: number }> = {};
+    for (const d of tick.domains) times[d.name] = { domid: d.domid, seconds: d.cpuTime };
+    cpuTimes.value[conn] = times;
     addSample(conn, { time: tick.time, host: tick.host.cpu, domains: tick.domains.map((d) => ({ domid: d.domid, name: d.name, cpu: d.cpu })) });
   }
 
@@ -86,11 +100,13 @@ export const useStatsStore = defineStore('stats', () => {
   /** Forgets every series of a connection (it was removed, or (re)opened after a gap). */
   function forgetConnection(conn: string): void {
     delete cpu.value[conn];
+    delete cpuTimes.value[conn];
   }
 
   return {
     cpu: readonly(cpu),
     samplesOf,
+    cpuTimeOf,
     latestOf,
     addSample,
     addTick,
