@@ -173,7 +173,8 @@ describe('xend killed mid-operation', () => {
     // xm shutdown returns once the power button is pressed: xend dies while the guest goes down.
     expect((await xm('shutdown', 'b2')).code).toBe(0);
     await killXend();
-    const running = await check('shutdown');
-    expect(running.map((r) => r.name)).not.toContain('b2');
+    // Whether the guest is down yet depends on how far it had booted (acpid answers the button);
+    // either way the invariants hold: listed once if running, no QEMU without a domain.
+    await check('shutdown');
   });
 });
