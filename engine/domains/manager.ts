@@ -17,9 +17,9 @@ import { cpus } from 'node:os';
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../common/atomic-write.js';
 import type { Dom0Paths } from '../common/paths.js';
 import { loadDomainConfigText, serializeDomainConfig, type DomainConfig, type LifecycleAction } from '../config/index.js';
 import {
@@ -28,6 +28,7 @@ import {
   planQemu,
   preflightDomain,
   qemuArgv,
+  qemuProcessesUnder,
   QemuStartError,
   readProcStat,
   QmpClient,
@@ -400,7 +401,9 @@ export class DomainManager {
       throw new DomainError('InvalidState', `memory must be a whole number of MiB between 16 and the domain's maxmem (${max}); raise maxmem with mem-max and restart the domain to go higher`);
     }
     await domain.qmp.execute('balloon', { value: mib * 1024 * 1024 });
-    domain.config = { ...domain.config, memory: mib };
+    // The ceiling stays what the guest booted with (Xen's maxmem defaults to the boot memory):
+    // without it, lowering memory would also lower the limit and mem-set could never go back up.
+    domain.config = { ...domain.config, memory: mib, maxmem: Math.max(max, domain.config.memory) };
     await this.#writeRuntimeRecord(domain);
     this.#emit({ kind: 'memory', domid: domain.domid, name: domain.name, memory: mib });
   }
@@ -560,10 +563,31 @@ export class DomainManager {
       cleaned.push(name);
       this.#log('info', `cleaned up after domain ${name}, whose QEMU is no longer running`);
     }
+    this.#stopUnrecorded();
     return { adopted, cleaned };
   }
 
+  /**
+   * A QEMU this engine started whose start never completed (the engine was killed between the
+   * launch and the runtime record) belongs to no domain: nobody was told it runs, and a new start
+   * of that name would put a second QEMU on the same disks. It is stopped.
+   */
+  #stopUnrecorded(): void {
+    const known = new Set([...this.#domains.values()].map((d) => d.pid));
+    for (const { pid, pidfile } of qemuProcessesUnder(join(this.#opts.paths.runtimeDir, 'domains'))) {
+      if (known.has(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        this.#log('warn', `stopped QEMU pid ${pid} (${pidfile}): its start was interrupted before the domain was recorded`);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
   async #adopt(dir: string): Promise<Domain | undefined> {
+    // A record rewrite cut short by the kill that stopped the last engine.
+    await removeStaleTempFiles(dir, isProcessAlive);
     const record = JSON.parse(await readFile(join(dir, 'domain.json'), 'utf8')) as RuntimeRecord;
     const stat = readProcStat(record.pid);
     // The pid alone could have been reused by another process since: the start time must match too.
@@ -571,7 +595,16 @@ export class DomainManager {
       return undefined;
     }
     const qmp = await QmpClient.connect(join(dir, 'qmp.sock'), { connectTimeoutMs: 5000 });
-    const { config } = loadDomainConfigText(record.config, join(dir, 'domain.json'));
+    let { config } = loadDomainConfigText(record.config, join(dir, 'domain.json'));
+    // A rename moves the dir first, then rewrites the record: killed in between, the dir's name is
+    // the one the rename committed to.
+    const dirName = basename(dir);
+    const renamed = dirName !== record.name;
+    if (renamed) {
+      this.#log('warn', `domain ${record.name} was being renamed to ${dirName} when the engine stopped: it keeps the new name`);
+      record.name = dirName;
+      config = { ...config, name: dirName };
+    }
     const status = await qmp.execute<{ status: string }>('query-status');
     let markGone!: () => void;
     const gone = new Promise<void>((resolve) => (markGone = resolve));
@@ -600,6 +633,7 @@ export class DomainManager {
     this.#domains.set(domain.domid, domain);
     this.#nextDomid = Math.max(this.#nextDomid, domain.domid + 1);
     this.#watch(domain);
+    if (renamed) await this.#writeRuntimeRecord(domain);
     this.#log('info', `re-adopted domain ${domain.name} (id=${domain.domid}, pid ${domain.pid}, ${status.status})`);
     // The guest stopped while nobody was watching: apply what the config says now.
     if (status.status === 'shutdown') void this.#guestStopped(domain, 'poweroff');

@@ -10,7 +10,7 @@ export type { ImageFormat, ImageInfo, QemuImgFailure } from './qemu-img.js';
 export { launchQemu } from './launch.js';
 export type { LaunchedQemu, LaunchOptions } from './launch.js';
 export { preflightDomain } from './preflight.js';
-export { isProcessAlive, readProcStat, parseProcStat } from './procfs.js';
+export { isProcessAlive, qemuProcessesUnder, readProcStat, parseProcStat } from './procfs.js';
 export type { ProcStat } from './procfs.js';
 export * from './errors.js';
 export { QmpClient } from './qmp/index.js';

@@ -1,7 +1,7 @@
 // Reading QEMU processes from /proc. A QEMU whose parent engine died is reparented to PID 1,
 // which on some hosts reaps it only seconds after it exits: a zombie is not alive.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -44,4 +44,32 @@ export function readProcStat(pid: number, tid?: number): ProcStat | undefined {
 export function isProcessAlive(pid: number): boolean {
   const stat = readProcStat(pid);
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/**
+ * QEMU processes started with `-pidfile <path>` for a path under `dir`: how the engine finds
+ * every QEMU it started, including one whose start was cut short before it was recorded.
+ */
+export function qemuProcessesUnder(dir: string): { pid: number; pidfile: string }[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const found: { pid: number; pidfile: string }[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile, or not ours to read
+    }
+    const at = argv.indexOf('-pidfile');
+    const pidfile = at >= 0 ? argv[at + 1] : undefined;
+    if (pidfile?.startsWith(prefix) && isProcessAlive(Number(entry))) found.push({ pid: Number(entry), pidfile });
+  }
+  return found;
 }

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
 import { ensurePrivateDir } from '../common/private-dir.js';
 import { DomainDefinitions, DomainManager } from '../domains/index.js';
-import { chooseAccelerator, findQemuSystem } from '../qemu/index.js';
+import { chooseAccelerator, findQemuSystem, isProcessAlive } from '../qemu/index.js';
+import { removeStaleTempFiles } from '../common/atomic-write.js';
 import { ProtocolServer } from '../protocol/node/server.js';
 import { listenUnix, type UnixListener } from '../protocol/node/unix-server.js';
 import { xendEvents, xendMethods, xendStreams } from '../protocol/common/xend-api.js';
@@ -84,6 +85,10 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       log: (level, message) => logger.log(level === 'warn' ? 'WARNING' : level === 'error' ? 'ERROR' : 'INFO', 'domains', message),
     });
     const { adopted, cleaned } = await manager.adoptAll();
+    // Writes cut short by a kill (definitions, saves, snapshot records) leave temp files behind.
+    for (const dir of [paths.domainConfigDir, paths.configDir, join(paths.dataDir, 'save'), join(paths.dataDir, 'snapshots'), paths.dataDir]) {
+      for (const file of await removeStaleTempFiles(dir, isProcessAlive)) logger.log('INFO', 'xend', `removed ${file}, left by an interrupted write`);
+    }
     logger.log('INFO', 'xend', `re-adopted ${adopted.length} running domain(s)${cleaned.length ? `; cleaned up ${cleaned.join(', ')}` : ''}`);
     xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
     const host = await hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
