@@ -122,7 +122,7 @@ describe('the table', () => {
   test('the brief\'s host needs are all in the test part', () => {
     const apt = NEEDS.filter((n) => n.part === 'test').map((n) => n.apt);
     for (const pkg of ['libvirt-daemon', 'libvirt-daemon-driver-qemu', 'libvirt-clients', 'openssh-server', 'openssh-client', 'ovmf', 'osinfo-db', 'netcat-openbsd', 'chromium', 'xorriso']) expect(apt).toContain(pkg);
-    expect(NEEDS.filter((n) => n.part === 'app').map((n) => n.apt)).toEqual(['qemu-system-x86', 'qemu-utils', 'iproute2']);
+    expect(NEEDS.filter((n) => n.part === 'app').map((n) => n.apt)).toEqual(['qemu-system-x86', 'qemu-utils', 'iproute2', 'qemu-block-extra']);
   });
 });
 
