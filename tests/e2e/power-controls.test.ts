@@ -168,4 +168,23 @@ describe('power controls', () => {
     expect(await contrastOf(forward)).toBeGreaterThanOrEqual(4.5);
     await page.keyboard.press('Escape');
   });
+
+  test('keyboard: Enter on a wizard choice goes Forward, focus lands in the new step; Esc closes Performance preferences at once', async () => {
+    await page.getByRole('button', { name: 'New', exact: true }).click();
+    await page.getByRole('dialog', { name: /Step 1 of 5/ }).getByRole('radio').first().focus();
+    await page.keyboard.press('Enter');
+    const step2 = page.getByRole('dialog', { name: /Step 2 of 5/ });
+    await expect.poll(() => step2.count()).toBe(1);
+    const focused = await page.evaluate(() => ({ tag: document.activeElement?.tagName, inDialog: !!document.activeElement?.closest('[role="dialog"]') }));
+    expect(focused).toEqual({ tag: 'INPUT', inDialog: true });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => step2.count()).toBe(0);
+
+    await page.getByRole('button', { name: 'View', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Performance preferences…' }).click();
+    const prefs = page.getByRole('dialog', { name: 'Performance preferences' });
+    await expect.poll(() => prefs.count()).toBe(1);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => prefs.count()).toBe(0);
+  });
 });
