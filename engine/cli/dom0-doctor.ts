@@ -47,4 +47,10 @@ async function main(): Promise<number> {
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 
-process.exitCode = await main();
+const USAGE = `Usage: dom0-doctor
+Check that this host can run Dom0's domains: QEMU and qemu-img installed, /dev/kvm, whether KVM
+really runs guests (else TCG is used), and where the state lives. Exit status 1 when something
+needed is missing.`;
+
+if (process.argv[2] === '--help' || process.argv[2] === '-h') console.log(USAGE);
+else process.exitCode = await main();

@@ -7,11 +7,12 @@
 // DOM0_HOME selects the state dir.
 
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { fchmodSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePaths } from '../common/paths.js';
+import { packageVersion } from '../common/package-info.js';
 import { isProcessAlive } from '../qemu/index.js';
-import { startXend, xendSocketPath } from '../xend/daemon.js';
+import { xendSocketPath } from '../xend/socket-path.js';
 import { connectUnix } from '../protocol/node/unix-client.js';
 import { xendMethods } from '../protocol/common/xend-api.js';
 
@@ -24,10 +25,14 @@ const USAGE = `Usage: xend [start|stop|status|restart] [--web HOST:PORT]
   start          run in the background; returns when xend serves
   stop           stop xend; running domains keep running
   status         exit status 0 if xend runs, 3 if not
+  --version      print the version
   restart        stop, then start
 The state dir is chosen by DOM0_HOME (default: per-user XDG dirs).`;
 
 const paths = resolvePaths();
+// Everything xend and its QEMUs create (disk images, definitions, saves, backups, logs) is the
+// user's alone: a definition can hold a vncpasswd, an image the guest's secrets.
+process.umask(0o077);
 
 function runningPid(): number | undefined {
   try {
@@ -54,6 +59,8 @@ async function waitServing(timeoutMs: number): Promise<boolean> {
 }
 
 async function foreground(web: string | undefined, webOrigins: string[]): Promise<void> {
+  // The daemon's module graph is loaded only to run it: `xend status` and `stop` stay light.
+  const { startXend } = await import('../xend/daemon.js');
   const handle = await startXend({ paths, echoLog: true, web, webOrigins });
   if (handle.webUrl) console.log(`Web UI: ${handle.webUrl}`);
   const stop = () => {
@@ -69,7 +76,9 @@ async function background(web: string | undefined): Promise<number> {
     console.error(`Error: xend is already running (pid ${pid}).`);
     return 1;
   }
-  const out = openSync(join(paths.dataDir, 'xend.stderr'), 'a');
+  // It holds what xend prints, the web URL with its token among it: the owner's eyes only.
+  const out = openSync(join(paths.dataDir, 'xend.stderr'), 'a', 0o600);
+  fchmodSync(out, 0o600);
   const child = spawn(process.execPath, [process.argv[1]!, ...(web ? ['--web', web] : [])], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
@@ -121,7 +130,7 @@ async function main(args: string[]): Promise<number> {
   }
   const cmd = argv[0];
   const { mkdirSync } = await import('node:fs');
-  mkdirSync(paths.dataDir, { recursive: true });
+  mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
   switch (cmd) {
     case undefined:
       await foreground(web, origins);
@@ -139,6 +148,10 @@ async function main(args: string[]): Promise<number> {
       console.log(pid ? `xend is running (pid ${pid})` : 'xend is not running');
       return pid ? 0 : 3;
     }
+    case '-V':
+    case '--version':
+      console.log(`xend (Dom0) ${packageVersion()}`);
+      return 0;
     case '-h':
     case '--help':
     case 'help':

@@ -37,6 +37,8 @@ function parse(argv: readonly string[]): Map<string, number> | 'help' {
 }
 
 async function main(): Promise<number> {
+  // The journal and snapshot hold every domain's keys: private, whatever the caller's umask.
+  process.umask(0o077);
   let opts;
   try {
     opts = parse(process.argv.slice(2));

@@ -1,10 +1,11 @@
 // State files are written whole or not at all: temp file in the same dir, fsync, rename, fsync dir.
-// A crash at any moment leaves either the old content or the new, never a torn file.
+// A crash at any moment leaves either the old content or the new, never a torn file. State is
+// private by default (0600): definitions can hold passwords, records name every path.
 
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const handle = await open(tmp, 'w', mode);

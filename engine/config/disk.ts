@@ -10,7 +10,20 @@ import type { DiskAccess, DiskFormat, DiskSpec } from './types.js';
 
 export const DISK_FORMATS: readonly DiskFormat[] = ['raw', 'qcow2', 'qcow', 'vmdk', 'vdi', 'vhd'];
 
-const SUPPORTED_BACKENDS = "use phy:, file: or tap:aio:/tap:qcow2:";
+const SUPPORTED_BACKENDS = "use phy:, file:, tap:aio:/tap:qcow2: or nbd:";
+
+const NBD_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+
+/** `nbd:<host> <port>` as Xen's block-nbd script took it; also `<host>:<port>`. */
+export function parseNbdTarget(target: string): { host: string; port: number } | { error: string } {
+  const m = /^(\S+?)(?:[ :]|\s+)(\d{1,5})$/.exec(target.trim());
+  if (!m) return { error: `nbd target '${target}' must be '<host> <port>', as in nbd:192.168.0.5 20004` };
+  const host = m[1] as string;
+  const port = Number(m[2]);
+  if (!NBD_HOST.test(host)) return { error: `nbd host '${host}' is not a host name or address` };
+  if (port < 1 || port > 65535) return { error: `nbd port ${port} is not between 1 and 65535` };
+  return { host, port };
+}
 
 // Prefixes after `tap:` (and, as xl allows, on their own) that name the image format.
 const FORMAT_PREFIXES: Record<string, DiskFormat> = {
@@ -60,8 +73,12 @@ function normaliseVdev(fail: (r: string) => never, v: string): string {
   if (/^[0-9]+$/.test(name)) return name;
   const m = VDEV.exec(name);
   if (!m) return fail(`'${v}' is not a virtual device name; use e.g. xvda, hda, sda or a device number`);
-  // Xen attaches whole disks; a partition number in the vdev only ever named the same disk.
   return m[1] as string;
+}
+
+function vdevPartition(v: string): number | undefined {
+  const m = /[a-z]([1-9][0-9]?)$/.exec(v);
+  return m ? Number(m[1]) : undefined;
 }
 
 export function parseDiskSpec(spec: string): DiskSpec {
@@ -76,6 +93,7 @@ export function parseDiskSpec(spec: string): DiskSpec {
   let vdev: string | undefined;
   let access: DiskAccess | undefined;
   let cdrom: boolean | undefined;
+  let partition: number | undefined;
   let backend: Backend | undefined;
   let hadPrefix = false;
   let slot = 0; // next positional: 0 target, 1 format, 2 vdev, 3 access
@@ -90,6 +108,7 @@ export function parseDiskSpec(spec: string): DiskSpec {
       item = item.slice(0, colon);
     }
     vdev = setOnce(fail, 'vdev', vdev, normaliseVdev(fail, item));
+    partition = vdevPartition(item);
   };
 
   const takeTarget = (item: string): void => {
@@ -107,6 +126,12 @@ export function parseDiskSpec(spec: string): DiskSpec {
         // aio/sync were blktap's raw drivers; a format prefix may still follow (tap:aio:qcow:).
         if (backend !== undefined && backend !== 'tap') fail(`disk backend '${path}' is not supported; ${SUPPORTED_BACKENDS}`);
         backend = 'tap';
+      } else if (p === 'nbd' && prefixes.length === 0) {
+        backend = 'nbd';
+        // The rest is '<host> <port>': no more prefixes to read.
+        prefixes.push(p);
+        rest = rest.slice(m[0].length);
+        break;
       } else if (p === 'ioemu') {
         // xl documents it as a prefix to ignore.
       } else if (FORMAT_PREFIXES[p] !== undefined) {
@@ -169,7 +194,10 @@ export function parseDiskSpec(spec: string): DiskSpec {
         format = setOnce(fail, 'format', format, parseFormat(fail, value));
         return;
       case 'vdev':
-        if (value !== '') vdev = setOnce(fail, 'vdev', vdev, normaliseVdev(fail, value));
+        if (value !== '') {
+          vdev = setOnce(fail, 'vdev', vdev, normaliseVdev(fail, value));
+          partition = vdevPartition(value);
+        }
         return;
       case 'access':
         access = setOnce(fail, 'access', access, parseAccess(fail, value));
@@ -244,19 +272,25 @@ export function parseDiskSpec(spec: string): DiskSpec {
           : 'a writable disk needs a target path',
       );
     }
+  } else if (backend === 'nbd') {
+    const nbd = parseNbdTarget(finalTarget);
+    if ('error' in nbd) fail(nbd.error);
   } else if (!finalTarget.startsWith('/')) {
     fail(`the target '${finalTarget}' must be an absolute path (starting with /)`);
   }
   const finalFormat = format ?? 'raw';
   let finalBackend: Backend;
-  if (finalFormat !== 'raw') {
+  if (backend === 'nbd') {
+    if (finalFormat !== 'raw') fail('an nbd: export is read as a raw disk; remove the format');
+    finalBackend = 'nbd';
+  } else if (finalFormat !== 'raw') {
     if (backend === 'phy') fail(`phy: devices are raw block devices; a ${finalFormat} image needs tap:${finalFormat}: or file`);
     // Non-raw images were blktap's job in Xen; one spelling keeps the spec canonical.
     finalBackend = 'tap';
   } else {
     finalBackend = backend ?? (finalTarget.startsWith('/dev/') ? 'phy' : 'file');
   }
-  return {
+  const out: DiskSpec = {
     backend: finalBackend,
     target: finalTarget,
     format: finalFormat,
@@ -264,11 +298,14 @@ export function parseDiskSpec(spec: string): DiskSpec {
     devtype,
     access: finalAccess,
   };
+  if (partition !== undefined) out.partition = partition;
+  return out;
 }
 
 /** The xm form where it can say it exactly; xl's `target=` form for paths it cannot. */
 export function formatDiskSpec(d: DiskSpec): string {
   const vdev = d.devtype === 'cdrom' ? `${d.vdev}:cdrom` : d.vdev;
+  if (d.backend === 'nbd') return `nbd:${d.target},${vdev},${d.access}`;
   const xmSafe = !d.target.includes(',') && (d.target === '' || d.target.startsWith('/'));
   if (xmSafe) {
     if (d.target === '' && d.backend === 'file' && d.format === 'raw') return `,${vdev},${d.access}`;

@@ -26,7 +26,7 @@ export {
 } from './values.js';
 export { COMMAND_LINE, MAX_EXPANDED_SIZE, MAX_FILE_BYTES, parseOverride, parseXm } from './parser.js';
 export { MAX_NESTING } from './lexer.js';
-export { DISK_FORMATS, formatDiskSpec, parseDiskSpec } from './disk.js';
+export { DISK_FORMATS, formatDiskSpec, parseDiskSpec, parseNbdTarget } from './disk.js';
 export { VIF_KEYS, checkIfname, formatVifSpec, normaliseMac, parseHostfwd, parseVifSpec, type PortForward } from './vif.js';
 export { MAX_VNC_DISPLAY, formatVfbSpec, parseVfbSpec } from './vfb.js';
 export {
@@ -35,6 +35,7 @@ export {
   MEMORY_MIN_MIB,
   VCPUS_MAX,
   checkCpus,
+  checkDomainName,
   domainConfigFromXm,
   loadDomainConfigText,
 } from './validate.js';

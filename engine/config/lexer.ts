@@ -106,6 +106,25 @@ export class Lexer {
     }
   }
 
+  /**
+   * Passes over the body of a compound statement without reading it: the rest of the header's
+   * line and every following line that is indented, blank or a comment. Only used for the check
+   * functions of Xen's xm_vars idiom, which are never run (their names are the only thing used).
+   */
+  skipBody(): void {
+    if (this.peeked !== undefined) throw new Error('skipBody after a peek');
+    while (this.pos < this.text.length && this.text[this.pos] !== '\n') this.advance();
+    while (this.pos < this.text.length) {
+      let j = this.pos + 1;
+      while (this.text[j] === ' ' || this.text[j] === '\t') j++;
+      const ch = this.text[j];
+      const blank = ch === undefined || ch === '\n' || ch === '#';
+      if (!blank && j === this.pos + 1) break;
+      this.advance();
+      while (this.pos < this.text.length && this.text[this.pos] !== '\n') this.advance();
+    }
+  }
+
   /** Consumes one UTF-16 unit, keeping line/col in code points as editors show them. */
   private advance(): string {
     const ch = this.text[this.pos] as string;

@@ -41,6 +41,8 @@ export function serializeDomainConfig(config: DomainConfig): string {
   put('vcpus', config.vcpus);
   put('maxvcpus', config.maxvcpus);
   put('cpus', config.cpus);
+  put('cpu_weight', config.cpu_weight);
+  put('cpu_cap', config.cpu_cap);
   if (config.builder !== DOMAIN_DEFAULTS.builder) put('builder', config.builder);
   put('kernel', config.kernel);
   put('ramdisk', config.ramdisk);

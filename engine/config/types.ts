@@ -28,15 +28,26 @@ export type DiskAccess = 'r' | 'w' | 'w!';
 
 /** One entry of `disk = [...]`, in either the xm form or xl's key=value form. */
 export interface DiskSpec {
-  /** `phy` (block device), `file` (image), `tap` (blktap: format given by the spec). */
-  backend: 'phy' | 'file' | 'tap';
-  /** Absolute path of the image or block device; '' for an empty CD-ROM drive. */
+  /**
+   * `phy` (block device), `file` (image), `tap` (blktap: format given by the spec), `nbd` (an NBD
+   * export, Xen's block-nbd script; QEMU is the client).
+   */
+  backend: 'phy' | 'file' | 'tap' | 'nbd';
+  /**
+   * Absolute path of the image or block device; '' for an empty CD-ROM drive; for `nbd` the
+   * server as Xen wrote it, `<host> <port>`.
+   */
   target: string;
   format: DiskFormat;
   /** Virtual device name as the guest sees it: `xvda`, `hdc`, `sda`, ... (partition suffix removed). */
   vdev: string;
   devtype: 'disk' | 'cdrom';
   access: DiskAccess;
+  /**
+   * The partition number the spec's vdev had (`hda1`): Xen gave a PV guest that partition as a
+   * device of its own; here the image is a whole disk. Kept only to say so.
+   */
+  partition?: number;
 }
 
 /** One entry of `vif = [...]`. Absent keys take defaults at start time (e.g. a random Xen MAC). */
@@ -79,6 +90,10 @@ export interface DomainConfig {
   maxvcpus?: number;
   /** Pinning, Xen's syntax: "0-3,5,^1". */
   cpus?: string;
+  /** Credit scheduler weight, 1..65535 (Xen's default 256 when absent): a relative CPU share. */
+  cpu_weight?: number;
+  /** Credit scheduler cap in % of one host CPU, 0..vcpus*100 (0 or absent: no cap). */
+  cpu_cap?: number;
   builder: 'linux' | 'hvm';
   kernel?: string;
   ramdisk?: string;

@@ -16,6 +16,7 @@ import {
 import { formatXmString, formatXmValue, type XmAssignment, type XmFile, type XmValue } from './values.js';
 import { MAX_VNC_DISPLAY, checkKeymap, checkListen, parseVfbSpec } from './vfb.js';
 import { parseVifSpec } from './vif.js';
+import { hasControlCharacter } from '../common/safe-path.js';
 
 /** What xend used when a key is absent. */
 export const DOMAIN_DEFAULTS = {
@@ -42,11 +43,21 @@ const CPU_NUMBER_MAX = 4095;
 /** Keys Xen users have in their files that mean nothing for a QEMU guest: accepted, not kept. */
 const IGNORED_KEYS = new Set([
   'device_model', 'device_model_version', 'device_model_override', 'shadow_memory', 'hap',
-  'viridian', 'hpet', 'timer_mode', 'nestedhvm', 'cpu_weight', 'cpu_cap', 'xen_platform_pci',
+  'viridian', 'hpet', 'timer_mode', 'nestedhvm', 'xen_platform_pci',
   'vpt_align', 'rtc_timeoffset', 'vncconsole', 'vncviewer',
   'extid', 'vhpt', 'videoram', 'display', 'xauthority', 'opengl', 'monitor', 'guest_os_type',
   'pci_msitranslate', 'pci_power_mgmt', 's3_mode', 's4_mode',
+  // Xen's time-stamp counter and stub-domain settings: QEMU's guest clock needs neither.
+  'tsc_mode', 'device_model_stubdomain_override', 'superpages', 'nomigrate',
 ]);
+
+/** xm's kernel-IP keys, which Xen folded into one `ip=` kernel argument. */
+const KERNEL_IP_KEYS = ['ip', 'netmask', 'gateway', 'hostname', 'interface', 'dhcp', 'nfs_server', 'nfs_root'] as const;
+
+/** Xen's HVM firmware, named as the "kernel" of an HVM config, with or without its path. */
+export const HVMLOADER = /(^|\/)hvmloader$/;
+/** PV-GRUB: Xen's stub-domain GRUB, which boots the guest's own kernel from its disk. */
+export const PV_GRUB = /(^|\/)pv-grub[^/]*\.gz$/;
 
 const PASSTHROUGH_KEYS = ['pci', 'irq', 'ioports'];
 
@@ -122,8 +133,10 @@ class Checker {
       this.error(e, `${key} must not contain a NUL character`);
       return undefined;
     }
-    if (kind !== 'text' && /[\n\r\0]/.test(s)) {
-      this.error(e, `${key} must not contain a newline or NUL character`);
+    // A control character in a one-line value (a newline in extra, a tab in a path) would make a
+    // definition that writes fine and then cannot start, or a QEMU option other than the one meant.
+    if (kind !== 'text' && hasControlCharacter(s)) {
+      this.error(e, `${key} must not contain a newline or other control character`);
       return undefined;
     }
     if (kind === 'path' && !s.startsWith('/')) {
@@ -201,7 +214,8 @@ class Checker {
   }
 }
 
-function checkName(name: string): string | null {
+/** Why `name` cannot name a domain (it becomes file and dir names: no '/', no '..'), or null. */
+export function checkDomainName(name: string): string | null {
   if (name === '') return 'name must not be empty';
   if (name.length > 64) return `name must be at most 64 characters, got ${name.length}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
@@ -231,6 +245,34 @@ function duplicates<T>(c: Checker, e: Entry, items: T[], what: string, keyOf: (x
     const first = seen.get(k);
     if (first !== undefined) c.error(e, `${e.key} entries ${first + 1} and ${i + 1} both use ${what} ${k}; each needs its own`);
     else seen.set(k, i);
+  });
+}
+
+/**
+ * Xen gave a PV guest partitions as devices of their own (`phy:sda7,sda1,w` + `phy:sda6,sda6,r`).
+ * A QEMU guest only gets whole disks, so a second partition of the same disk becomes the next
+ * free disk of that kind, and the user is told what the guest sees.
+ */
+function wholeDisks(c: Checker, e: Entry, disks: DiskSpec[]): void {
+  const taken = new Set(disks.map((d) => d.vdev));
+  const seen = new Set<string>();
+  disks.forEach((d, i) => {
+    const original = `${d.vdev}${d.partition ?? ''}`;
+    if (seen.has(d.vdev) && d.partition !== undefined) {
+      const m = /^(xvd|hd|sd)([a-z]+)$/.exec(d.vdev);
+      let letter = (m?.[2] ?? 'a').charCodeAt(0);
+      let next = d.vdev;
+      while (taken.has(next) && letter < 'z'.charCodeAt(0)) next = `${m?.[1] ?? ''}${String.fromCharCode(++letter)}`;
+      if (!taken.has(next)) {
+        taken.add(next);
+        d.vdev = next;
+        delete d.partition;
+        c.warn(e, `disk entry ${i + 1}: ${original} is a partition in Xen; Dom0 attaches whole disks, so the guest sees this one as ${next} (change root=/usr= arguments that name ${original})`);
+      }
+    } else if (d.partition !== undefined) {
+      c.warn(e, `disk entry ${i + 1}: ${original} is a partition in Xen; Dom0 attaches the image as the whole disk ${d.vdev}`);
+    }
+    seen.add(d.vdev);
   });
 }
 
@@ -280,10 +322,53 @@ function displayKeys(c: Checker, vfb: VfbSpec[]): void {
   } else {
     for (const e of given) c.warn(e, `${e.key} has no effect without vnc = 1`);
   }
+  const sdlEntry = c.entries.get('sdl');
+  if ((sdl === true || vfb.some((v) => v.type === 'sdl')) && sdlEntry) {
+    c.warn(sdlEntry, 'sdl: the guest screen shows in Dom0\'s console window (no SDL window opens on the host)');
+  }
   if (sdl === true && !vfb.some((v) => v.type === 'sdl')) {
     vfb.push(fields.keymap === undefined ? { type: 'sdl' } : { type: 'sdl', keymap: fields.keymap });
   }
   if (keymap && vnc !== true && sdl !== true) c.warn(keymap.e, 'keymap has no effect without vnc = 1 or sdl = 1');
+}
+
+/** Kernel arguments in the order Xen built them: its own `ip=`/`nfsroot=` first, the user's last. */
+function joinArgs(prefix: string | undefined, extra: string | undefined): string {
+  return [prefix, extra].filter((x) => x !== undefined && x !== '').join(' ');
+}
+
+/**
+ * xm's `ip`, `netmask`, `gateway`, `hostname`, `interface`, `dhcp` and `nfs_*` keys, as Xen turned
+ * them into kernel arguments (tools/python/xen/xm/create.py preprocess_ip/preprocess_nfs and
+ * xend/XendConfig.py): `ip=<ip>:<nfs server>:<gateway>:<netmask>:<hostname>:<interface>:<dhcp>`,
+ * given only when ip is set or dhcp is not "off", and not when `extra` already has an ip=.
+ */
+function kernelIpArgument(c: Checker): { e: Entry; args: string } | undefined {
+  const got = new Map<string, { e: Entry; s: string }>();
+  for (const key of KERNEL_IP_KEYS) {
+    const v = c.str(key);
+    if (v) got.set(key, v);
+  }
+  const first = [...got.values()].sort((a, b) => a.e.line - b.e.line)[0];
+  if (first === undefined) return undefined;
+  const val = (key: string, fallback = ''): string => got.get(key)?.s ?? fallback;
+  for (const [key, v] of got) {
+    if (/\s/.test(v.s)) c.error(v.e, `${key} must not contain spaces, got ${formatXmString(v.s)}`);
+  }
+  const dhcp = val('dhcp', 'off');
+  const args: string[] = [];
+  const nfsRoot = got.get('nfs_root');
+  if (nfsRoot) {
+    const server = got.get('nfs_server');
+    if (!server) c.error(nfsRoot.e, 'nfs_root needs nfs_server: set nfs_server = "<address of the NFS server>"');
+    else args.push(`nfsroot=${server.s}:${nfsRoot.s}`);
+  }
+  if (val('ip') !== '' || dhcp !== 'off') {
+    const ip = [val('ip'), val('nfs_server', '127.0.255.255'), val('gateway'), val('netmask'), val('hostname'), val('interface', 'eth0'), dhcp];
+    const extra = c.entries.get('extra');
+    if (!(typeof extra?.value === 'string' && /ip=[^ ]+/.test(extra.value))) args.unshift(`ip=${ip.join(':')}`);
+  }
+  return args.length > 0 ? { e: first.e, args: args.join(' ') } : undefined;
 }
 
 /**
@@ -302,7 +387,7 @@ export function domainConfigFromXm(
   let name = '';
   const nameGot = c.str('name');
   if (nameGot) {
-    const err = checkName(nameGot.s);
+    const err = checkDomainName(nameGot.s);
     if (err) c.error(nameGot.e, err);
     name = nameGot.s;
   } else if (c.get('name') === undefined) {
@@ -335,8 +420,9 @@ export function domainConfigFromXm(
   // xl spells the same choice `type = "pv" | "hvm"`.
   const typeGot = c.str('type');
   if (typeGot) {
-    const t = typeGot.s === 'pv' ? 'linux' : typeGot.s === 'hvm' ? 'hvm' : undefined;
-    if (t === undefined) c.error(typeGot.e, `type must be "pv" or "hvm", got ${formatXmString(typeGot.s)}`);
+    // PVH is a PV kernel entered directly: for QEMU that is direct kernel boot, as for pv.
+    const t = typeGot.s === 'pv' || typeGot.s === 'pvh' ? 'linux' : typeGot.s === 'hvm' ? 'hvm' : undefined;
+    if (t === undefined) c.error(typeGot.e, `type must be "pv", "pvh" or "hvm", got ${formatXmString(typeGot.s)}`);
     else if (builderGot && builderGot.s !== t) c.error(typeGot.e, `type ${formatXmString(typeGot.s)} contradicts builder ${formatXmString(builderGot.s)}`);
     else builder = t;
   }
@@ -361,14 +447,49 @@ export function domainConfigFromXm(
     else cpus = cpusText;
   }
 
-  let kernel = c.str('kernel', 'path');
-  // HVM configs name Xen's firmware as the "kernel"; QEMU brings its own.
-  if (kernel && builder === 'hvm' && /(^|\/)hvmloader$/.test(kernel.s)) kernel = undefined;
+  // Xen's credit scheduler: weight 1..65535, cap in % of one CPU up to vcpus x 100 (0 = none).
+  const cpuWeight = c.int('cpu_weight', '', 1, 65535);
+  const cpuCap = c.int('cpu_cap', '', 0, VCPUS_MAX * 100);
+  if (cpuCap && cpuCap.n > vcpus * 100) c.error(cpuCap.e, `cpu_cap (${cpuCap.n}) is more than ${vcpus} vCPU(s) can use: at most ${vcpus * 100}`);
+
+  const kernelRaw = c.str('kernel');
+  let kernel: { e: Entry; s: string } | undefined;
+  let pvGrub: { e: Entry; s: string } | undefined;
+  if (kernelRaw && HVMLOADER.test(kernelRaw.s)) {
+    // HVM configs name Xen's firmware as the "kernel"; QEMU brings its own (SeaBIOS).
+    if (builderGot?.s === 'linux' || (typeGot && typeGot.s !== 'hvm')) {
+      c.error(kernelRaw.e, `kernel ${formatXmString(kernelRaw.s)} is Xen's HVM firmware: set builder = "hvm", or name a Linux kernel`);
+    }
+    builder = 'hvm';
+  } else if (kernelRaw && PV_GRUB.test(kernelRaw.s)) {
+    pvGrub = kernelRaw;
+  } else if (kernelRaw) {
+    if (kernelRaw.s.startsWith('/')) kernel = kernelRaw;
+    else c.error(kernelRaw.e, `kernel must be an absolute path (starting with /), got ${formatXmString(kernelRaw.s)}`);
+  }
   const ramdisk = c.str('ramdisk', 'path');
-  const extra = c.str('extra', 'text');
-  const root = c.str('root', 'text');
-  const bootloader = c.str('bootloader', 'path');
-  const bootargs = c.str('bootargs', 'text');
+  // Kernel command line words: one line, however they were written.
+  let extra = c.str('extra');
+  const root = c.str('root');
+  let bootloader = c.str('bootloader');
+  if (bootloader && !bootloader.s.startsWith('/') && !/^[A-Za-z0-9._-]+$/.test(bootloader.s)) {
+    c.error(bootloader.e, `bootloader must be an absolute path or a program name such as "pygrub", got ${formatXmString(bootloader.s)}`);
+    bootloader = undefined;
+  }
+  if (pvGrub) {
+    // PV-GRUB reads the guest's own menu.lst from its disk: under QEMU the firmware runs the
+    // guest's boot loader from that disk, which is the same boot. `extra` is PV-GRUB's argument.
+    bootloader ??= pvGrub;
+    if (extra) {
+      c.warn(extra.e, `extra ${formatXmString(extra.s)} is PV-GRUB's menu argument; the guest's own boot loader reads its menu from the first disk`);
+      extra = undefined;
+    }
+  }
+  const kernelIp = kernelIpArgument(c);
+  if (kernelIp && !kernel) {
+    c.warn(kernelIp.e, `${kernelIp.e.key} only reaches a kernel that Dom0 boots directly (kernel = "..."); this domain boots from its disk`);
+  }
+  const bootargs = c.str('bootargs');
   let boot: string | undefined;
   const bootGot = c.str('boot');
   if (bootGot) {
@@ -379,7 +500,10 @@ export function domainConfigFromXm(
   }
 
   const disks = c.parseEach<DiskSpec>('disk', '"phy:/dev/vg/lv,xvda,w"', parseDiskSpec);
-  if (disks) duplicates(c, disks.e, disks.out, 'vdev', (d) => d.vdev);
+  if (disks) {
+    wholeDisks(c, disks.e, disks.out);
+    duplicates(c, disks.e, disks.out, 'vdev', (d) => d.vdev);
+  }
   const vifs = c.parseEach<VifSpec>('vif', '"bridge=xenbr0"', parseVifSpec);
   if (vifs) {
     duplicates(c, vifs.e, vifs.out, 'mac', (v) => v.mac);
@@ -389,6 +513,13 @@ export function domainConfigFromXm(
   displayKeys(c, vfb);
 
   const serial = c.str('serial');
+  if (serial && !['pty', 'none', ''].includes(serial.s)) {
+    c.warn(serial.e, `serial ${formatXmString(serial.s)}: the guest's serial port is Dom0's console (xm console, the Console tab), not ${serial.s}`);
+  }
+  const parallel = c.str('parallel');
+  if (parallel && parallel.s !== 'none' && parallel.s !== '') {
+    c.warn(parallel.e, `parallel ${formatXmString(parallel.s)}: guests get no parallel port; the setting is not used`);
+  }
   const description = c.str('description', 'text');
   const onXendStart = c.str('on_xend_start');
   if (onXendStart && onXendStart.s !== 'ignore' && onXendStart.s !== 'start') {
@@ -400,6 +531,7 @@ export function domainConfigFromXm(
   }
   const usbdevice = c.str('usbdevice');
   const soundhw = c.str('soundhw');
+  if (soundhw) c.warn(soundhw.e, `soundhw ${formatXmString(soundhw.s)}: the guest has the sound card, its sound is not played on the host`);
 
   const config: DomainConfig = {
     name,
@@ -424,9 +556,11 @@ export function domainConfigFromXm(
   if (maxmemGot) config.maxmem = maxmemGot.n;
   if (maxvcpusGot) config.maxvcpus = maxvcpusGot.n;
   if (cpus !== undefined) config.cpus = cpus;
+  if (cpuWeight) config.cpu_weight = cpuWeight.n;
+  if (cpuCap) config.cpu_cap = cpuCap.n;
   if (kernel) config.kernel = kernel.s;
   if (ramdisk) config.ramdisk = ramdisk.s;
-  if (extra) config.extra = extra.s;
+  if (extra || (kernelIp && kernel)) config.extra = joinArgs(kernel ? kernelIp?.args : undefined, extra?.s);
   if (root) config.root = root.s;
   if (bootloader) config.bootloader = bootloader.s;
   if (bootargs) config.bootargs = bootargs.s;
@@ -443,7 +577,10 @@ export function domainConfigFromXm(
     if (e === undefined || e.value === '' || (Array.isArray(e.value) && e.value.length === 0)) continue;
     c.error(e, `PCI passthrough is not supported; remove '${key}' from the config`);
   }
+  const variables = new Set(file.references ?? []);
   for (const e of c.unused()) {
+    // A name the file reads (`vmid=1` on the command line, Xen's `arch_libdir`) is a variable, not a setting.
+    if (variables.has(e.key)) continue;
     if (!IGNORED_KEYS.has(e.key)) c.warn(e, `unknown key '${e.key}' ignored`);
   }
 
@@ -462,12 +599,13 @@ export function loadDomainConfigText(
   file: string,
   overrides: string[] = [],
 ): { config: DomainConfig; warnings: ConfigIssue[] } {
-  const parsed = parseXm(text, file);
   let col = 1;
   const args = overrides.map((arg) => {
     const a = parseOverride(arg, col);
     col += [...arg].length + 1;
     return a;
   });
+  // As in xm, the arguments are variables the file can use (Xen's `name = "VM%d" % vmid`).
+  const parsed = parseXm(text, file, args);
   return domainConfigFromXm(parsed, args);
 }

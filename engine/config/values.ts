@@ -31,6 +31,8 @@ export interface XmFile {
   file: string;
   /** Every assignment in file order, repeats included; for a repeated key the last one counts. */
   assignments: XmAssignment[];
+  /** Names the file's expressions read or its xm_vars lines declare (for `vmid`-style arguments). */
+  references?: string[];
 }
 
 /** The value of `key` as Python would see it after running the file: the last assignment wins. */

@@ -8,10 +8,10 @@
 // change under it). Redefining a domain keeps them; clones choose new ones.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
-import { loadDomainConfigText, serializeDomainConfig, type ConfigIssue, type DomainConfig } from '../config/index.js';
+import { checkDomainName, loadDomainConfigText, serializeDomainConfig, type ConfigIssue, type DomainConfig } from '../config/index.js';
 import { DomainError } from './errors.js';
 import { randomXenMac } from './mac.js';
 
@@ -29,6 +29,7 @@ export interface DomainDefinition {
 
 export class DomainDefinitions {
   readonly #dir: string;
+  readonly #parsed = new Map<string, { key: string; def: DomainDefinition }>();
   readonly #macsInUse: () => Iterable<string>;
 
   constructor(dir: string, opts: DomainDefinitionsOptions = {}) {
@@ -36,7 +37,10 @@ export class DomainDefinitions {
     this.#macsInUse = opts.macsInUse ?? (() => []);
   }
 
+  /** Every way a client names a definition comes through here: a name that is not one never becomes a path. */
   pathOf(name: string): string {
+    const why = checkDomainName(name);
+    if (why && name !== 'Domain-0') throw new DomainError('InvalidName', `'${name}' is not a domain name: ${why}`);
     return join(this.#dir, `${name}.cfg`);
   }
 
@@ -116,11 +120,21 @@ export class DomainDefinitions {
   async remove(name: string): Promise<void> {
     if (!(await this.get(name))) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
     await rm(this.pathOf(name));
+    this.#parsed.delete(this.pathOf(name));
   }
 
   async #load(path: string): Promise<DomainDefinition> {
+    // Parsing and validating a config costs about half a millisecond of blocked event loop, and
+    // every `xm list` (and every GUI refresh) loads them all: reuse the parse while the file is
+    // the same one, unchanged (an edit by hand or a rename changes mtime, size or inode).
+    const st = await stat(path);
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const cached = this.#parsed.get(path);
+    if (cached?.key === key) return { ...cached.def, config: structuredClone(cached.def.config) };
     const text = await readFile(path, 'utf8');
     const { config, warnings } = loadDomainConfigText(text, path);
-    return { name: config.name, path, config, warnings };
+    const def = { name: config.name, path, config, warnings };
+    this.#parsed.set(path, { key, def: { ...def, config: structuredClone(config) } });
+    return def;
   }
 }

@@ -6,9 +6,10 @@
 //   ├── DomainExists        a domain with that name (or uuid) already runs
 //   ├── InvalidState        the operation is not allowed in the domain's current state
 //   ├── PrivilegedDomain    the operation would act on Domain-0 (the host)
+//   ├── InvalidName         the name is not a domain name (it would reach outside the state dirs)
 //   └── ShutdownTimeout     the guest did not power off within the time the caller allowed
 
-export type DomainErrorCode = 'NoSuchDomain' | 'DomainExists' | 'InvalidState' | 'PrivilegedDomain' | 'ShutdownTimeout';
+export type DomainErrorCode = 'NoSuchDomain' | 'DomainExists' | 'InvalidState' | 'PrivilegedDomain' | 'InvalidName' | 'ShutdownTimeout';
 
 export class DomainError extends Error {
   constructor(

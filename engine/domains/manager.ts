@@ -33,6 +33,7 @@ import {
   QmpClient,
   type Accelerator,
 } from '../qemu/index.js';
+import { CpuScheduler, creditOf, type CreditParams } from '../sched/index.js';
 import { DomainError } from './errors.js';
 import { randomXenMac } from './mac.js';
 import { isAllowed, stateLetters, type DomainOperation, type DomainStatus } from './operations.js';
@@ -89,7 +90,8 @@ export type DomainEvent =
   | { kind: 'coredump'; domid: number; name: string; path: string }
   | { kind: 'memory'; domid: number; name: string; memory: number }
   | { kind: 'vcpus'; domid: number; name: string; vcpus: number }
-  | { kind: 'devices'; domid: number; name: string; detail: string };
+  | { kind: 'devices'; domid: number; name: string; detail: string }
+  | { kind: 'sched'; domid: number; name: string; detail: string };
 
 /** What engine/domains/hotplug.ts works on: a live domain's QMP and the config it runs with. */
 export interface LiveDomain {
@@ -109,6 +111,8 @@ export interface DomainManagerOptions {
   /** Where /sys/class/net is, for the bridge check (tests). */
   sysClassNet?: string;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** CPU pinning, weight and cap (engine/sched); defaults to the host's cgroup cpu controller. */
+  scheduler?: CpuScheduler;
 }
 
 export interface CreateOptions {
@@ -205,8 +209,28 @@ export class DomainManager {
   /** Names being created right now, so two creates of one name cannot race. */
   readonly #reservedNames = new Set<string>();
 
+  readonly #sched: CpuScheduler;
+
   constructor(opts: DomainManagerOptions) {
     this.#opts = opts;
+    this.#sched = opts.scheduler ?? CpuScheduler.forHost();
+  }
+
+  /** Xen's credit scheduler parameters of a domain (`xm sched-credit`). */
+  schedCredit(ref: string | number): CreditParams {
+    return creditOf(this.#find(ref).config);
+  }
+
+  /** `xm sched-credit -d D [-w W] [-c C]`: applied to the vCPU threads at once, kept in the running config. */
+  async schedCreditSet(ref: string | number, change: Partial<CreditParams>): Promise<CreditParams> {
+    const domain = this.#find(ref, 'set the scheduler of');
+    this.#require(domain, 'schedCreditSet');
+    const next = { ...creditOf(domain.config), ...change };
+    await this.#sched.setLive(domain.pid, domain.vcpuThreads, next, domain.config.vcpus);
+    domain.config = { ...domain.config, cpu_weight: next.weight, cpu_cap: next.cap };
+    await this.#writeRuntimeRecord(domain);
+    this.#emit({ kind: 'sched', domid: domain.domid, name: domain.name, detail: `weight ${next.weight}, cap ${next.cap}` });
+    return next;
   }
 
   onEvent(listener: (event: DomainEvent) => void): { dispose(): void } {
@@ -435,6 +459,7 @@ export class DomainManager {
     const cpus = await domain.qmp.execute<Array<{ 'thread-id': number }>>('query-cpus-fast');
     domain.vcpuThreads = cpus.map((c) => c['thread-id']);
     domain.config = { ...domain.config, vcpus: cpus.length };
+    await this.#sched.applyToNewThreads(domain.pid, domain.vcpuThreads, domain.config);
     await this.#writeRuntimeRecord(domain);
     this.#emit({ kind: 'vcpus', domid: domain.domid, name: domain.name, vcpus: cpus.length });
   }
@@ -519,6 +544,7 @@ export class DomainManager {
       // no domains dir yet
     }
     this.#nextDomid = Math.max(this.#nextDomid, await this.#readNextDomid());
+    await this.#sched.sweep();
     for (const name of names.sort()) {
       const dir = join(root, name);
       try {
@@ -570,6 +596,7 @@ export class DomainManager {
     };
     const cpus = await qmp.execute<Array<{ 'thread-id': number }>>('query-cpus-fast');
     domain.vcpuThreads = cpus.map((c) => c['thread-id']);
+    this.#sched.adopt(domain.pid);
     this.#domains.set(domain.domid, domain);
     this.#nextDomid = Math.max(this.#nextDomid, domain.domid + 1);
     this.#watch(domain);
@@ -687,6 +714,7 @@ export class DomainManager {
     } catch (err) {
       domain.ending = true;
       await this.#kill(domain);
+      this.#sched.release(pid);
       await rm(runtimeDir, { recursive: true, force: true });
       throw err;
     }
@@ -704,6 +732,8 @@ export class DomainManager {
     const { config, qmp } = domain;
     const cpus = await qmp.execute<Array<{ 'thread-id': number }>>('query-cpus-fast');
     domain.vcpuThreads = cpus.map((c) => c['thread-id']);
+    const schedWarning = await this.#sched.applyAtStart(domain.pid, domain.vcpuThreads, config);
+    if (schedWarning) this.#log('warn', `domain ${domain.name}: runs without CPU weight/cap control: ${schedWarning}`);
     const maxmem = config.maxmem ?? config.memory;
     if (maxmem > config.memory) await qmp.execute('balloon', { value: config.memory * 1024 * 1024 });
     const vnc = config.vfb.find((v) => v.type === 'vnc');
@@ -855,6 +885,7 @@ export class DomainManager {
 
   async #forget(domain: Domain, why: string): Promise<void> {
     if (!this.#domains.delete(domain.domid)) return;
+    this.#sched.release(domain.pid);
     await rm(domain.runtimeDir, { recursive: true, force: true });
     this.#log('info', `domain ${domain.name} (id=${domain.domid}) destroyed: ${why}`);
     this.#emit({ kind: 'destroyed', domid: domain.domid, name: domain.name, why });

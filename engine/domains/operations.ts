@@ -19,6 +19,7 @@ export type DomainOperation =
   | 'sysrq'
   | 'dumpCore'
   | 'hotplug'
+  | 'schedCreditSet'
 
   | 'save'
   | 'migrate'
@@ -51,6 +52,8 @@ export const ALLOWED_IN: Readonly<Record<DomainOperation, readonly DomainStatus[
   dumpCore: ['running', 'paused', 'shutdown', 'crashed'],
   /** Attach or detach disks and NICs, change CD media: QEMU must be live; unplug needs the guest to run. */
   hotplug: ['running', 'paused'],
+  /** Weight and cap of the vCPU threads: any time their QEMU is alive. */
+  schedCreditSet: ['running', 'paused', 'shutdown', 'crashed'],
   /** Save to a file or migrate: QEMU's migration stream needs a guest that is not stopping. */
   save: ['running', 'paused'],
   migrate: ['running', 'paused'],

@@ -3,9 +3,9 @@
 // cannot lead a client out of the roots.
 
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InstallError } from './errors.js';
-import { isSafeAbsolutePath } from '../common/safe-path.js';
+import { isInsideDir, isSafeAbsolutePath } from '../common/safe-path.js';
 
 export interface FileListing {
   path: string;
@@ -15,10 +15,6 @@ export interface FileListing {
 }
 
 const MAX_ENTRIES = 2000;
-
-function inside(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
-}
 
 /** The roots that exist, resolved; order kept (the first is where a listing without path starts). */
 export async function resolveRoots(roots: string[]): Promise<string[]> {
@@ -38,7 +34,7 @@ export async function listFolder(requested: string | undefined, allowedRoots: st
   const real = requested === undefined ? roots[0]! : await realpath(requested).catch(() => {
     throw bad('does not exist');
   });
-  const root = roots.find((r) => inside(real, r));
+  const root = roots.find((r) => isInsideDir(real, r));
   if (!root) throw bad(`outside the folders that may be browsed (${roots.join(', ')}); add it with (browse-folders ...) in xend.conf`);
   const st = await stat(real);
   if (!st.isDirectory()) throw bad('is not a folder');

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Dom0Paths } from '../common/paths.js';
@@ -49,7 +49,7 @@ export async function backupDomain(ctx: BackupContext, domain: string, dir?: str
   if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${domain}' does not exist.`);
   const config = running ? ctx.manager.configOf(running.domid) : def!.config;
   const outDir = dir ?? join(ctx.paths.dataDir, 'backups');
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const archive = join(outDir, `${config.name}-${stamp}.tar.gz`);
   const staging = join(outDir, `.${basename(archive)}.${randomBytes(4).toString('hex')}.staging`);
@@ -98,6 +98,8 @@ export async function backupDomain(ctx: BackupContext, domain: string, dir?: str
     await writeFile(join(staging, 'domain.cfg'), serializeDomainConfig(config));
     await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     await tar(['-czf', tmpArchive, '-C', staging, 'manifest.json', 'domain.cfg', 'disks']);
+    // The archive holds the disks and the definition (which can hold a vncpasswd).
+    await chmod(tmpArchive, 0o600);
     await rename(tmpArchive, archive);
   } catch (err) {
     await rm(tmpArchive, { force: true });

@@ -11,5 +11,5 @@ export type { CloneOptions } from './clone.js';
 export { backupDomain, restoreBackup } from './backup.js';
 export type { BackupContext, BackupRestoreOptions, BackupResult } from './backup.js';
 export type { JobProgress } from './jobs.js';
-export { DEFAULT_RELOCATION_PORT, migrateDomain, startRelocationServer } from './relocation.js';
+export { DEFAULT_RELOCATION_PORT, hostAllowed, migrateDomain, startRelocationServer } from './relocation.js';
 export type { MigrateOptions, MigrateResult, RelocationServer, RelocationServerOptions } from './relocation.js';

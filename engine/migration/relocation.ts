@@ -26,6 +26,8 @@ import { rm } from 'node:fs/promises';
 export const RELOCATION_PROTOCOL = 'DOM0-RELOCATE 1';
 export const DEFAULT_RELOCATION_PORT = 8002;
 const MAX_LINE = 64 * 1024;
+/** Bytes read ahead of what the protocol consumed; past this the socket is paused (TCP pushes back). */
+const READ_AHEAD = 256 * 1024;
 /** A peer that does not authenticate within this long is dropped. */
 const AUTH_TIMEOUT_MS = 10_000;
 
@@ -34,7 +36,7 @@ export interface RelocationServerOptions {
   /** Address to listen on; '' is every address (Xen's default). */
   address: string;
   port: number;
-  /** Xen's xend-relocation-hosts-allow: a peer's address must match one (none: everyone may try). */
+  /** Xen's xend-relocation-hosts-allow: a peer's whole address must match one (none: everyone may try). */
   hostsAllow: RegExp[];
   token: string;
   /** Where copy-storage migrations put the disks they receive (<data>/images). */
@@ -76,12 +78,13 @@ export async function startRelocationServer(o: RelocationServerOptions): Promise
 
 async function serve(o: RelocationServerOptions, socket: net.Socket, exports: Map<string, string>): Promise<void> {
   const peer = socket.remoteAddress ?? '';
-  const reader = new LineReader(socket);
-  if (o.hostsAllow.length > 0 && !o.hostsAllow.some((re) => re.test(peer) || re.test(peer.replace(/^::ffff:/, '')))) {
+  // Checked before a byte is read: a refused peer costs nothing but this line.
+  if (!hostAllowed(o.hostsAllow, peer)) {
     o.log('warn', `relocation from ${peer} refused: not in xend-relocation-hosts-allow`);
-    socket.end(`ERR ${peer} is not allowed to relocate domains here (xend-relocation-hosts-allow)\n`);
+    refuse(socket, `ERR ${peer} is not allowed to relocate domains here (xend-relocation-hosts-allow)\n`);
     return;
   }
+  const reader = new LineReader(socket);
   const nonce = randomBytes(32).toString('hex');
   socket.write(`${RELOCATION_PROTOCOL} ${nonce}\n`);
   const auth = await withDeadline(reader.line(), AUTH_TIMEOUT_MS, 'no authentication');
@@ -89,7 +92,8 @@ async function serve(o: RelocationServerOptions, socket: net.Socket, exports: Ma
   const expected = createHmac('sha256', o.token).update(nonce).digest();
   if (!answer || !timingSafeEqual(Buffer.from(answer, 'hex'), expected)) {
     o.log('warn', `relocation from ${peer} refused: authentication failed`);
-    socket.end('ERR authentication failed: the engines must share xend-relocation-token\n');
+    reader.stop();
+    refuse(socket, 'ERR authentication failed: the engines must share xend-relocation-token\n');
     return;
   }
   socket.write('OK\n');
@@ -156,6 +160,30 @@ async function serve(o: RelocationServerOptions, socket: net.Socket, exports: Ma
   }
   socket.end(`DONE ${JSON.stringify({ domid: info.domid, name: info.name })}\n`);
   o.log('info', `domain ${info.name} relocated here from ${peer} (id=${info.domid})`);
+}
+
+/**
+ * Xen's hosts-allow test: a pattern admits a peer only if it matches the whole address (as Xen's
+ * documented '^...$' examples intend; '127.0.0.1' must not admit 127.0.0.10). IPv4 peers on a
+ * dual-stack listener arrive as ::ffff:a.b.c.d and are matched in both spellings. No patterns:
+ * every address may try to authenticate.
+ */
+export function hostAllowed(patterns: readonly RegExp[], peer: string): boolean {
+  if (patterns.length === 0) return true;
+  const spellings = [peer, peer.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')];
+  return patterns.some((re) => {
+    const whole = new RegExp(`^(?:${re.source})$`, re.flags.replace(/[gy]/g, ''));
+    return spellings.some((a) => whole.test(a));
+  });
+}
+
+/** Says why, then closes for good: nothing more is read from a refused peer. */
+function refuse(socket: net.Socket, message: string): void {
+  socket.pause();
+  socket.end(message);
+  socket.destroySoon();
+  // A peer that never reads its refusal must not hold the socket open.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 export interface MigrateOptions {
@@ -270,15 +298,25 @@ async function openTunnel(o: MigrateOptions, port: number, session: string): Pro
   return reader.rest();
 }
 
-/** Lines and exact byte counts from a socket, then the rest of it as a stream. */
+/**
+ * Lines and exact byte counts from a socket, then the rest of it as a stream. Received chunks are
+ * kept as a list (joined once per line or byte count, never re-copied per chunk), at most
+ * READ_AHEAD bytes ahead of the reader before the socket is paused, and a line longer than
+ * MAX_LINE fails as soon as it arrives: what a peer can make this side hold is bounded.
+ */
 class LineReader {
-  #buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #length = 0;
+  /** Bytes of #chunks already searched for a newline. */
+  #scanned = 0;
   #ended = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
   readonly #socket: net.Socket;
   readonly #onData = (chunk: Buffer) => {
-    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+    if (this.#length >= READ_AHEAD) this.#socket.pause();
     this.#wake?.();
   };
 
@@ -301,37 +339,73 @@ class LineReader {
 
   async line(): Promise<string> {
     for (;;) {
-      const nl = this.#buffer.indexOf(0x0a);
+      const nl = this.#newline();
       if (nl >= 0) {
-        const line = this.#buffer.subarray(0, nl).toString('utf8');
-        this.#buffer = this.#buffer.subarray(nl + 1);
+        const line = this.#take(nl + 1).subarray(0, nl).toString('utf8');
         return line;
       }
-      if (this.#buffer.length > MAX_LINE) throw new Error('protocol line too long');
+      if (this.#length > MAX_LINE) {
+        this.stop();
+        throw new Error('protocol line too long');
+      }
       await this.#more();
     }
   }
 
   async bytes(n: number): Promise<Buffer> {
-    while (this.#buffer.length < n) await this.#more();
-    const out = this.#buffer.subarray(0, n);
-    this.#buffer = this.#buffer.subarray(n);
-    return out;
+    while (this.#length < n) await this.#more();
+    return this.#take(n);
+  }
+
+  /** Stops reading and drops what was received (a refused peer). */
+  stop(): void {
+    this.#socket.off('data', this.#onData);
+    this.#socket.pause();
+    this.#chunks = [];
+    this.#length = 0;
+    this.#scanned = 0;
   }
 
   /** Everything after what was read, as a stream (the socket itself, with the buffered bytes put back). */
   rest(): net.Socket {
     this.#socket.off('data', this.#onData);
     this.#socket.pause();
-    if (this.#buffer.length > 0) this.#socket.unshift(this.#buffer);
-    this.#buffer = Buffer.alloc(0);
+    if (this.#length > 0) this.#socket.unshift(this.#take(this.#length));
     return this.#socket;
+  }
+
+  /** Offset of the first newline in what was received, or -1; each byte is searched once. */
+  #newline(): number {
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      if (offset + chunk.length > this.#scanned) {
+        const from = Math.max(0, this.#scanned - offset);
+        const at = chunk.indexOf(0x0a, from);
+        if (at >= 0) return offset + at;
+      }
+      offset += chunk.length;
+    }
+    this.#scanned = offset;
+    return -1;
+  }
+
+  /** The first n received bytes, removed. */
+  #take(n: number): Buffer {
+    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length);
+    const out = all.subarray(0, n);
+    const left = all.subarray(n);
+    this.#chunks = left.length > 0 ? [left] : [];
+    this.#length = left.length;
+    this.#scanned = 0;
+    return out;
   }
 
   async #more(): Promise<void> {
     if (this.#error) throw this.#error;
     if (this.#ended) throw new Error('the connection closed');
-    await new Promise<void>((resolve) => (this.#wake = resolve));
+    const waiting = new Promise<void>((resolve) => (this.#wake = resolve));
+    this.#socket.resume();
+    await waiting;
     this.#wake = undefined;
   }
 }

@@ -29,7 +29,8 @@ export function preflightDomain(config: DomainConfig, runtimeDir: string, host: 
   checkFile(config.kernel, 'kernel', problems);
   checkFile(config.ramdisk, 'ramdisk', problems);
   for (const disk of config.disk) {
-    if (disk.target === '') continue;
+    // An nbd: export lives on its server; QEMU's NBD client reports an unreachable one by name.
+    if (disk.target === '' || disk.backend === 'nbd') continue;
     const what = `disk ${disk.vdev}`;
     if (!existsSync(disk.target)) {
       problems.push(`${what}: ${disk.target} does not exist; create the image (qemu-img create) or fix the path in the disk line`);

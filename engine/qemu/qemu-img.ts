@@ -5,6 +5,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { findQemuImg } from './binary.js';
 import { hasControlCharacter, isSafeAbsolutePath } from '../common/safe-path.js';
@@ -72,6 +73,8 @@ export class QemuImg {
     if (!opts.backing || (opts.size !== undefined && opts.size > 0)) args.push(checkSize(opts.size ?? 0));
     if (existsSync(opts.path)) throw new QemuImgError('exists', `${opts.path} exists already; choose another name`);
     await this.#run(args);
+    // qemu-img honours the umask (often 022): a guest's disk is its owner's alone.
+    await chmod(opts.path, 0o600);
   }
 
   async resize(opts: { path: string; format: string; size: number; shrink: boolean }): Promise<void> {

@@ -4,9 +4,10 @@
 // socket and lets go of the domains without touching them: they keep running.
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
+import { ensurePrivateDir } from '../common/private-dir.js';
 import { DomainDefinitions, DomainManager } from '../domains/index.js';
 import { chooseAccelerator, findQemuSystem } from '../qemu/index.js';
 import { ProtocolServer } from '../protocol/node/server.js';
@@ -18,6 +19,7 @@ import { acquirePidLock, type PidLock } from './lock.js';
 import { fileLogger, type Logger } from './log.js';
 import { XendService } from './service.js';
 import { installHandlers } from './install-service.js';
+import { ClientPaths } from './client-paths.js';
 import { StorageService } from './storage-service.js';
 import { NetworkService } from './network-service.js';
 import { findQemuImg } from '../qemu/index.js';
@@ -26,7 +28,9 @@ import { loadSettings } from './settings.js';
 import { startRelocation } from './relocation.js';
 import { hostInfo } from './host.js';
 import { connectOrStartXenstored, XenstoreSync } from './xenstore-sync.js';
+import { xendSocketPath } from './socket-path.js';
 import type { XenstoreClient } from '../xenstore/index.js';
+import { LibvirtConnections } from '../libvirt/index.js';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -40,9 +44,7 @@ export interface XendHandle {
   stop(): Promise<void>;
 }
 
-export function xendSocketPath(paths: Dom0Paths): string {
-  return join(paths.runtimeDir, 'xend.sock');
-}
+export { xendSocketPath };
 
 export interface StartXendOptions {
   paths: Dom0Paths;
@@ -59,8 +61,8 @@ export interface StartXendOptions {
 export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   const { paths } = opts;
   const env = opts.env ?? process.env;
-  for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) mkdirSync(dir, { recursive: true });
-  mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.configDir, paths.dataDir, paths.logDir]) privateStateDir(dir);
+  ensurePrivateDir(paths.runtimeDir);
   const lock: PidLock = acquirePidLock(join(paths.runtimeDir, 'xend.pid'), 'xend');
   const logPath = join(paths.logDir, 'xend.log');
   const logger: Logger = fileLogger(logPath, { echo: opts.echoLog });
@@ -68,6 +70,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   let web: WebMode | undefined;
   let xenstore: XenstoreClient | undefined;
   let stats: StatsCollector | undefined;
+  let connections: LibvirtConnections | undefined;
   try {
     const { settings, warnings } = loadSettings(join(paths.configDir, 'xend.conf'));
     for (const w of warnings) logger.log('WARNING', 'settings', w);
@@ -83,14 +86,17 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
     const { adopted, cleaned } = await manager.adoptAll();
     logger.log('INFO', 'xend', `re-adopted ${adopted.length} running domain(s)${cleaned.length ? `; cleaned up ${cleaned.join(', ')}` : ''}`);
     xenstore = await connectOrStartXenstored(paths, (m) => logger.log('INFO', 'xenstore', m));
-    const host = hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
+    const host = await hostInfo({ qemuBinary, accel: accel.accel, accelReason: accel.reason, engineVersion: ENGINE_VERSION });
     await new XenstoreSync(xenstore, manager, (m) => logger.log('WARNING', 'xenstore', m)).start({ totalMemoryMiB: host.total_memory, vcpus: host.nr_cpus });
     // The service is made before the server it notifies through: changes go via an emitter.
     const definitionChanges = new EventEmitter<{ change: [{ kind: 'defined' | 'undefined'; name: string }] }>();
     const definitions = new DomainDefinitions(paths.domainConfigDir, { macsInUse: () => manager.list().flatMap((d) => d.macs) });
     const identified = await definitions.fixIdentities();
     if (identified.length > 0) logger.log('INFO', 'xend', `gave ${identified.join(', ')} a fixed uuid and MACs`);
+    // Pools are read when a remote client names a path (the storage service is made below).
+    const clientPaths = new ClientPaths({ dataDir: paths.dataDir, browseFolders: settings.browseFolders, poolDirs: async () => (await storage.pools.listPools()).map((p) => p.path) });
     const service = new XendService({
+      clientPaths,
       notify: (change) => definitionChanges.emit('change', change),
       manager,
       definitions,
@@ -130,6 +136,18 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       broadcast: { changed: (name) => broadcast('network.changed', { name }), definition: notifyDefined },
     });
     await network.networks.activateAll();
+    // libvirt hosts beside this engine (issue 14): each is served by its own adapter endpoint.
+    const libvirt = new LibvirtConnections({
+      configDir: paths.configDir,
+      log: {
+        info: (message) => logger.log('INFO', 'libvirt', message),
+        warn: (message) => logger.log('WARNING', 'libvirt', message),
+        error: (message, error) => logger.log('ERROR', 'libvirt', error instanceof Error ? `${message}: ${error.message}` : message),
+      },
+      changed: (row) => broadcast('connection.changed', row),
+      statsIntervalMs: 1000,
+    });
+    connections = libvirt;
     const server = new ProtocolServer({
       methods: xendMethods,
       handlers: {
@@ -137,7 +155,8 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         ...statsHandlers(stats),
         ...storage.handlers(),
         ...network.handlers(),
-        ...installHandlers({ manager, definitions, paths, browseFolders: settings.browseFolders, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
+        ...libvirt.handlers(),
+        ...installHandlers({ manager, definitions, paths, clientPaths, notify: (c) => definitionChanges.emit('change', c), log: (m) => logger.log('INFO', 'install', m) }),
       },
       events: xendEvents,
       streams: xendStreams,
@@ -154,8 +173,9 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
       server.broadcast('domain.changed', { kind: e.kind, name: e.name, domid: e.domid, detail });
     });
     stats.start();
+    libvirt.start();
     const socketPath = xendSocketPath(paths);
-    listener = await listenUnix(socketPath, server);
+    listener = await listenUnix(socketPath, server, { mode: socketMode(env) });
     logger.log('INFO', 'xend', `listening on ${socketPath}`);
     const webListen = opts.web ?? settings.webListen;
     if (webListen) {
@@ -167,6 +187,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         allowRemote: settings.webAllowRemote,
         rendererDir: opts.rendererDir,
         allowedOrigins: opts.webOrigins,
+        route: (id) => connections?.serverFor(id),
       });
       // The URL carries the token: logged without it.
       logger.log('INFO', 'xend', `web UI on ${web.url.replace(/#token=.*$/, '')}`);
@@ -184,6 +205,7 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
         if (stopped) return;
         stopped = true;
         stats?.stop();
+        await connections?.stop();
         await relocation?.close();
         await web?.close();
         await listener?.close();
@@ -197,10 +219,32 @@ export async function startXend(opts: StartXendOptions): Promise<XendHandle> {
   } catch (err) {
     logger.log('ERROR', 'xend', `start failed: ${(err as Error).message}`);
     stats?.stop();
+    await connections?.stop();
     await web?.close();
     await listener?.close();
     await xenstore?.close();
     lock.release();
     throw err;
   }
+}
+
+/**
+ * DOM0_SOCKET_MODE=0660 opens xend's socket to its group: the system-wide xend (systemd unit,
+ * Group=dom0) serves the members of the dom0 group. Anything else is refused, never widened.
+ */
+export function socketMode(env: NodeJS.ProcessEnv): 0o600 | 0o660 {
+  const value = env.DOM0_SOCKET_MODE;
+  if (value === undefined || value === '' || value === '0600') return 0o600;
+  if (value === '0660') return 0o660;
+  throw new Error(`DOM0_SOCKET_MODE=${value} is not valid: use 0600 (only this user) or 0660 (this user and the group)`);
+}
+
+/**
+ * A state dir only its owner can enter. Older versions made them 0755 with 0644 files inside;
+ * closing the dir closes every file in it, so existing installs are tightened here too.
+ */
+function privateStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

@@ -8,6 +8,8 @@ import { backupDomain, cloneDomain, managedSave, migrateDomain, MigrationError, 
 import type { Handlers } from '../protocol/common/define.js';
 import type { LifecycleMethods } from '../protocol/common/xend-api-lifecycle.js';
 import { checkOutputPath } from './service.js';
+import type { ClientPaths } from './client-paths.js';
+import type { RequestContext } from '../protocol/common/define.js';
 import { isSafeAbsolutePath } from '../common/safe-path.js';
 
 export interface LifecycleServiceOptions {
@@ -16,14 +18,16 @@ export interface LifecycleServiceOptions {
   paths: Dom0Paths;
   notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
   relocationToken?: string;
+  clientPaths?: ClientPaths;
 }
 
 export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<LifecycleMethods> {
   const { manager } = o;
   const snapshots = new Snapshots(o);
+  const check = (ctx: RequestContext, path: string, what: string) => o.clientPaths?.check(ctx, path, what) ?? Promise.resolve(path);
   return {
     'domain.save': async ({ ref, path, keepRunning }, ctx) => {
-      checkOutputPath(path);
+      checkOutputPath(await check(ctx, path, 'save file'));
       return saveDomain(manager, ref, path, { keepRunning, signal: ctx.signal });
     },
     'domain.managedSave': async ({ name }, ctx) => {
@@ -32,8 +36,8 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
       }
       return managedSave(manager, o.paths.dataDir, name, { signal: ctx.signal });
     },
-    'domain.restore': async ({ path, paused }) => {
-      checkInputFile(path);
+    'domain.restore': async ({ path, paused }, ctx) => {
+      checkInputFile(await check(ctx, path, 'save file'));
       const info = await restoreDomain(manager, path, { paused });
       return { name: info.name, domid: info.domid };
     },
@@ -49,12 +53,12 @@ export function lifecycleHandlers(o: LifecycleServiceOptions): Handlers<Lifecycl
       o.notify?.({ kind: 'defined', name: def.name });
       return { name: def.name, path: def.path, uuid: def.config.uuid!, disks: def.config.disk.map((d) => d.target) };
     },
-    'domain.backup': async ({ domain, dir }) => {
-      if (dir !== undefined) checkDirectory(dir);
+    'domain.backup': async ({ domain, dir }, ctx) => {
+      if (dir !== undefined) checkDirectory(await check(ctx, dir, 'backup folder'));
       return backupDomain(o, domain, dir);
     },
-    'domain.backupRestore': async ({ path, name, replace }) => {
-      checkInputFile(path);
+    'domain.backupRestore': async ({ path, name, replace }, ctx) => {
+      checkInputFile(await check(ctx, path, 'backup archive'));
       const def = await restoreBackup(o, path, { name, replace });
       o.notify?.({ kind: 'defined', name: def.name });
       return { name: def.name, path: def.path };

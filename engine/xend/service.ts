@@ -17,11 +17,15 @@ import type { DomainRow, XendMethods } from '../protocol/common/xend-api.js';
 import type { storageMethods } from '../protocol/common/xend-api-storage.js';
 import type { networkMethods } from '../protocol/common/xend-api-network.js';
 import type { statsMethods } from '../protocol/common/xend-api-stats.js';
+import type { connectionMethods } from '../protocol/common/xend-api-connections.js';
 import type { StreamOpeners } from '../protocol/node/server.js';
+import type { RequestContext } from '../protocol/common/define.js';
+import type { ClientPaths } from './client-paths.js';
 import type { XendStreams } from '../protocol/common/xend-api.js';
 import type { installMethods } from '../protocol/common/xend-api-install.js';
-import { hostInfo, type HostInfo } from './host.js';
+import { hostInfo, hostLoad, type HostInfo } from './host.js';
 import { lifecycleHandlers } from './lifecycle-service.js';
+import { schedHandlers } from './sched-service.js';
 import { hasManagedSave, managedSavePath, restoreManagedSave } from '../migration/index.js';
 import { isSafeAbsolutePath } from '../common/safe-path.js';
 
@@ -38,6 +42,8 @@ export interface XendServiceOptions {
   relocationToken?: string;
   /** Tells clients about changes that are not domain lifecycle events (definitions). */
   notify?: (change: { kind: 'defined' | 'undefined'; name: string }) => void;
+  /** What remote clients may name on this host; absent: only the checks every client gets. */
+  clientPaths?: ClientPaths;
 }
 
 export class XendService {
@@ -54,10 +60,10 @@ export class XendService {
     });
   }
 
-  host(): HostInfo & { xend_pid: number; config_dir: string; data_dir: string; runtime_dir: string } {
+  async host(): Promise<HostInfo & { xend_pid: number; config_dir: string; data_dir: string; runtime_dir: string }> {
     const { qemuBinary, accel, accelReason, engineVersion, paths } = this.#o;
     return {
-      ...hostInfo({ qemuBinary, accel, accelReason, engineVersion }),
+      ...(await hostInfo({ qemuBinary, accel, accelReason, engineVersion })),
       xend_pid: process.pid,
       config_dir: paths.configDir,
       data_dir: paths.dataDir,
@@ -78,15 +84,16 @@ export class XendService {
     }
   }
 
-  /** The core methods; install-, storage-, network- and stats-service.ts answer the others. */
-  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods | keyof typeof storageMethods | keyof typeof networkMethods | keyof typeof statsMethods> {
+  /** The core methods; install-, storage-, network- and stats-service.ts and the libvirt room answer the others. */
+  handlers(): Omit<Handlers<XendMethods>, keyof typeof installMethods | keyof typeof storageMethods | keyof typeof networkMethods | keyof typeof statsMethods | keyof typeof connectionMethods> {
     const { manager, definitions } = this.#o;
     return {
       'host.info': () => this.host(),
       'log.read': async ({ lines }) => ({ path: this.#o.logPath, text: await tailLines(this.#o.logPath, lines) }),
       'domain.list': async (params) => this.#list(params?.includeConfig ?? false),
-      'domain.create': async ({ text, file, overrides, paused, dryRun }) => {
+      'domain.create': async ({ text, file, overrides, paused, dryRun }, ctx) => {
         const { config, warnings } = coded(() => loadDomainConfigText(text, file, overrides));
+        await this.#o.clientPaths?.checkConfig(ctx, config);
         const warningText = warnings.map(formatIssue);
         if (dryRun) {
           const inUse = new Set(manager.list().flatMap((d) => d.macs));
@@ -96,8 +103,9 @@ export class XendService {
         const info = await codedAsync(() => manager.create(config, { paused }));
         return { name: info.name, domid: info.domid, warnings: warningText };
       },
-      'domain.define': async ({ text, file, overrides }) => {
+      'domain.define': async ({ text, file, overrides }, ctx) => {
         const { config, warnings } = coded(() => loadDomainConfigText(text, file, overrides));
+        await this.#o.clientPaths?.checkConfig(ctx, config);
         const def = await definitions.define(config);
         this.#o.notify?.({ kind: 'defined', name: def.name });
         return { name: def.name, path: def.path, warnings: warnings.map(formatIssue) };
@@ -133,7 +141,7 @@ export class XendService {
         await manager.reset(ref);
         return null;
       },
-      'domain.delete': async ({ name, storage, force }) => {
+      'domain.delete': async ({ name, storage, force }, ctx) => {
         const running = manager.lookup(name);
         const def = await definitions.get(name);
         if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
@@ -142,6 +150,7 @@ export class XendService {
         const deletable = new Set(config.disk.filter((d) => d.backend !== 'phy' && d.target !== '').map((d) => d.target));
         for (const path of storage) {
           if (!deletable.has(path)) throw Object.assign(new Error(`${path} is not a disk image of domain '${name}'`), { code: 'InvalidPath' });
+          await this.#o.clientPaths?.check(ctx, path, `disk image`);
         }
         if (running) {
           if (!force) throw new DomainError('InvalidState', `Domain '${name}' is running; force it off first (or pass force).`);
@@ -173,7 +182,7 @@ export class XendService {
         );
         return { text, path: def?.path, config, qemu };
       },
-      'domain.update': async ({ name, changes }) => {
+      'domain.update': async ({ name, changes }, ctx) => {
         const running = manager.lookup(name);
         const def = await definitions.get(name);
         if (!running && !def) throw new DomainError('NoSuchDomain', `Domain '${name}' does not exist.`);
@@ -190,6 +199,7 @@ export class XendService {
         }
         // Validate exactly as a hand-written file would be: serialize, then load.
         const { config } = coded(() => loadDomainConfigText(serializeDomainConfig(next), `${name}.cfg`));
+        await this.#o.clientPaths?.checkConfig(ctx, config);
         const saved = await definitions.define(config);
         this.#o.notify?.({ kind: 'defined', name: config.name });
         const live: string[] = [];
@@ -199,6 +209,9 @@ export class XendService {
             live.push(key);
           } else if (running && key === 'memory' && config.memory <= Math.max(running.maxmem, running.memory)) {
             await manager.memSet(running.domid, config.memory);
+            live.push(key);
+          } else if (running && (key === 'cpu_weight' || key === 'cpu_cap')) {
+            await codedAsync(() => manager.schedCreditSet(running.domid, { weight: config.cpu_weight ?? 256, cap: config.cpu_cap ?? 0 }));
             live.push(key);
           } else if (running) {
             nextBoot.push(key);
@@ -278,12 +291,17 @@ export class XendService {
           await rm(file, { force: true });
         }
       },
-      'domain.dumpCore': async ({ ref, path, live, crash, reset }) => {
-        if (path !== undefined) checkOutputPath(path);
+      'domain.dumpCore': async ({ ref, path, live, crash, reset }, ctx) => {
+        if (path !== undefined) checkOutputPath(await this.#check(ctx, path, 'core file'));
         return { path: await manager.dumpCore(ref, { path, live, crash, reset }) };
       },
-      ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify, relocationToken: this.#o.relocationToken }),
+      ...schedHandlers({ manager, definitions, notify: this.#o.notify }),
+      ...lifecycleHandlers({ manager, definitions, paths: this.#o.paths, notify: this.#o.notify, relocationToken: this.#o.relocationToken, clientPaths: this.#o.clientPaths }),
     };
+  }
+
+  #check(ctx: RequestContext, path: string, what: string): Promise<string> {
+    return this.#o.clientPaths?.check(ctx, path, what) ?? Promise.resolve(path);
   }
 
   /** The QEMU options the engine would start this config with, one per line (xm create -n, the Config tab). */
@@ -313,7 +331,7 @@ export class XendService {
   /** Domain-0, the running domains and the defined ones that are not running, sorted by name. */
   async #list(includeConfig: boolean): Promise<DomainRow[]> {
     const { manager, definitions } = this.#o;
-    const host = hostInfo({ qemuBinary: this.#o.qemuBinary, accel: this.#o.accel, accelReason: this.#o.accelReason, engineVersion: this.#o.engineVersion });
+    const host = hostLoad();
     const rows: DomainRow[] = [
       { name: 'Domain-0', domid: 0, status: 'running', state: 'r-----', memory: host.total_memory, maxmem: host.total_memory, vcpus: host.nr_cpus, cpuTime: host.cpu_time },
     ];

@@ -7,6 +7,7 @@ import type { DiskSpec, DomainConfig } from '../config/index.js';
 import { blockAttach, blockDetach, DomainError, liveResize, mediaChange, type DomainDefinitions, type DomainManager } from '../domains/index.js';
 import { coded, deviceConfigOf, saveDefinitionChange } from './device-config.js';
 import type { Handlers, RequestContext } from '../protocol/common/define.js';
+import { isLocal } from './client-paths.js';
 import type { storageMethods } from '../protocol/common/xend-api-storage.js';
 import { StoragePools } from '../storage/index.js';
 import type { Dom0Paths } from '../common/paths.js';
@@ -25,9 +26,7 @@ export interface StorageServiceOptions {
   };
 }
 
-export function isLocal(ctx: RequestContext): boolean {
-  return ctx.connection.transport === 'unix';
-}
+export { isLocal };
 
 export class StorageService {
   readonly pools: StoragePools;

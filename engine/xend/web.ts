@@ -2,7 +2,8 @@
 // same port, like Cockpit. The page itself is public code; every engine connection needs the token,
 // which travels in the URL's fragment (never sent to the server in requests, never logged).
 
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { isInsideDir } from '../common/safe-path.js';
 import http from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +65,8 @@ export async function startWebMode(opts: {
   rendererDir?: string;
   /** Pages from other origins that may connect (the Electron app's file:// page). */
   allowedOrigins?: readonly string[];
+  /** The server of another connection's endpoint (`/engine?connection=<id>`), e.g. a libvirt host's adapter. */
+  route?: (connection: string) => ConnectionAcceptor | undefined;
 }): Promise<WebMode> {
   const root = normalize(opts.rendererDir ?? defaultRendererDir());
   if (!existsSync(join(root, 'index.html'))) {
@@ -73,7 +76,7 @@ export async function startWebMode(opts: {
   const { host, port } = parseListen(opts.listen);
   let ws: WebSocketListener;
   try {
-    ws = await listenWebSocket(opts.server, { httpServer, host, port, token: opts.token, allowRemote: opts.allowRemote, allowedOrigins: opts.allowedOrigins });
+    ws = await listenWebSocket(opts.server, { httpServer, host, port, token: opts.token, allowRemote: opts.allowRemote, allowedOrigins: opts.allowedOrigins, route: opts.route });
   } catch (err) {
     httpServer.close();
     throw err;
@@ -113,6 +116,11 @@ function serveStatic(root: string, req: http.IncomingMessage, res: http.ServerRe
   }
   let stat;
   try {
+    // A symlink in the folder (a build step's, or planted) must not lead out of it either.
+    if (!isInsideDir(realpathSync(file), realpathSync(root))) {
+      res.writeHead(403, headers).end('Forbidden');
+      return;
+    }
     stat = statSync(file);
   } catch {
     res.writeHead(404, headers).end('Not Found');

@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { join } from 'node:path';
 import { resolvePaths } from '../common/paths.js';
+import { foreignSocketOwner } from '../common/private-dir.js';
 import { XenstoreConnectError, XenstoreDisconnectedError, XenstoreError } from './errors.js';
 import { formatPermission, parsePermissions } from './perms.js';
 import type { Permission } from './perms.js';
@@ -171,6 +172,8 @@ export class XenstoreClient extends Ops {
     if (Buffer.byteLength(socketPath) > MAX_UNIX_PATH_BYTES) {
       throw new XenstoreConnectError(socketPath, 'path-too-long', `xenstored socket path ${socketPath} is too long for a unix socket`);
     }
+    const foreign = foreignSocketOwner(socketPath);
+    if (foreign) throw new XenstoreConnectError(socketPath, 'denied', foreign);
     const timeoutMs = opts.timeoutMs ?? 5000;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.createConnection({ path: socketPath });

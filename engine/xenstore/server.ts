@@ -15,6 +15,7 @@ import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Dom0Paths } from '../common/paths.js';
+import { ensurePrivateDir } from '../common/private-dir.js';
 import { XenstoreError, XenstoredRunningError } from './errors.js';
 import type { Errno } from './errors.js';
 import type { Journal, JournalOptions } from './journal.js';
@@ -78,7 +79,7 @@ export async function startXenstored(opts: XenstoredOptions): Promise<Xenstored>
     throw new Error(`socket path ${socketPath} is over the ${MAX_UNIX_PATH_BYTES}-byte limit of unix sockets: use a shorter DOM0_HOME`);
   }
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  await mkdir(opts.runtimeDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(opts.runtimeDir);
   const releaseLock = await acquireLock(loc.lock, opts.dataDir, log);
   try {
     if (await socketAnswers(socketPath)) {

@@ -5,7 +5,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isProcessAlive } from '../../engine/qemu/index.js';
 import { GUEST_INITRD, GUEST_KERNEL, READY, requireGuest, stopXenstored } from './helpers/engine.js';

@@ -232,7 +232,9 @@ describe('DomainConfig → text → DomainConfig', () => {
 
   test('property: 300 random valid configs survive', () => {
     const g = new Gen(3);
-    const path = (): string => `/${g.text(20, '\n\r\0')}`;
+    // One-line values (paths, kernel command line words) take no control characters.
+    const CONTROL = '\n\t\r\0\x01\x1b\x7f';
+    const path = (): string => `/${g.text(20, CONTROL)}`;
     const formats: DiskFormat[] = ['raw', 'qcow2', 'qcow', 'vmdk', 'vdi', 'vhd'];
     const hex2 = (): string => g.word('0123456789abcdef', 2, 2);
     const randomDisk = (vdev: string): DiskSpec => {
@@ -302,12 +304,12 @@ describe('DomainConfig → text → DomainConfig', () => {
       if (g.bool(0.3)) c.cpus = g.pick(['0', '0-3', '0-3,5,^1', 'all']);
       if (g.bool()) c.kernel = `${path()}k`;
       if (g.bool()) c.ramdisk = path();
-      if (g.bool()) c.extra = g.text(30, '\0');
-      if (g.bool()) c.root = g.text(15, '\0');
+      if (g.bool()) c.extra = g.text(30, CONTROL);
+      if (g.bool()) c.root = g.text(15, CONTROL);
       if (g.bool(0.3)) c.bootloader = path();
-      if (g.bool(0.3)) c.bootargs = g.text(15, '\0');
+      if (g.bool(0.3)) c.bootargs = g.text(15, CONTROL);
       if (g.bool(0.3)) c.boot = g.word('acdn', 1, 4);
-      if (g.bool(0.3)) c.serial = g.text(10, '\n\r\0');
+      if (g.bool(0.3)) c.serial = g.text(10, CONTROL);
       if (g.bool(0.3)) c.usbdevice = g.pick(['tablet', 'mouse']);
       if (g.bool(0.2)) c.soundhw = 'sb16';
 

@@ -38,7 +38,10 @@ describe('disk specs, xm form', () => {
     ['phy:sda7,xvda,w', { backend: 'phy', target: '/dev/sda7' }],
     ['phy:/dev/vg0/data,xvdb,r', { backend: 'phy', target: '/dev/vg0/data', vdev: 'xvdb', access: 'r' }],
     ['file:/img/a.img,xvda,w', {}],
-    ['file:/img/a.img,xvda1,w', {}],
+    ['file:/img/a.img,xvda1,w', { partition: 1 }],
+    // Xen's block-nbd form (tools/examples/xmexample.nbd): QEMU is the NBD client.
+    ['nbd:134.100.233.115 20004,hda1,w', { backend: 'nbd', target: '134.100.233.115 20004', vdev: 'hda', partition: 1 }],
+    ['nbd:nbd.example.org:10809,xvda,r', { backend: 'nbd', target: 'nbd.example.org:10809', access: 'r' }],
     ['file:/img/a.img,hda,w!', { vdev: 'hda', access: 'w!' }],
     ['file:/img/a.img,sdb,rw', { vdev: 'sdb' }],
     ['file:/img/a.img,xvda,ro', { access: 'r' }],
@@ -110,8 +113,10 @@ describe("disk specs, xl's form", () => {
 
 describe('disk spec errors name the bad part', () => {
   test.each<[string, RegExp]>([
-    ['iscsi:iqn.2001-05.com.example:disk,xvda,w', /^disk backend 'iscsi:' is not supported; use phy:, file: or tap:aio:\/tap:qcow2:$/],
-    ['nbd:host:1234,xvda,w', /^disk backend 'nbd:' is not supported/],
+    ['iscsi:iqn.2001-05.com.example:disk,xvda,w', /^disk backend 'iscsi:' is not supported; use phy:, file:, tap:aio:\/tap:qcow2: or nbd:$/],
+    ['nbd:host,xvda,w', /^nbd target 'host' must be '<host> <port>', as in nbd:192.168.0.5 20004$/],
+    ['nbd:host 99999,xvda,w', /^nbd port 99999 is not between 1 and 65535$/],
+    ['nbd:-o=x 1,xvda,w', /^nbd host '-o=x' is not a host name or address$/],
     ['drbd:res0,xvda,w', /^disk backend 'drbd:' is not supported/],
     ['tap:ram:/x,xvda,w', /^disk backend 'tap:ram:' is not supported/],
     ['phy:file:/x,xvda,w', /^disk backend 'phy:file:' is not supported/],

@@ -1,6 +1,7 @@
 // Golden tests: tests/golden/qemu-argv/<case>.cfg → <case>.argv, one QEMU option per line.
 // Header comments set the case: `# TEST:` what it shows, `# ACCEL: kvm|tcg` (default tcg),
-// `# EXPECT_ERROR: <ErrorName>` for configs that must be refused. A missing .argv is written out
+// `# ARGS: var=value ...` as given to `xm create`, `# SOURCE:` where a real-world file came from,
+// `# EXPECT_ERROR: <ErrorName>` (and `# EXPECT_MESSAGE: <text in it>`) for configs that must be refused. A missing .argv is written out
 // and the case fails, so a new expectation is always reviewed in the diff; DOM0_GOLDEN_UPDATE=1
 // (npm run golden:update) rewrites every expected file.
 
@@ -19,7 +20,8 @@ function header(text: string, key: string): string | undefined {
 }
 
 function render(cfgPath: string, text: string): string {
-  const { config } = loadDomainConfigText(text, cfgPath);
+  const args = header(text, 'ARGS')?.split(/\s+/) ?? [];
+  const { config } = loadDomainConfigText(text, cfgPath, args);
   const ctx: QemuContext = {
     accel: (header(text, 'ACCEL') ?? 'tcg') as Accelerator,
     runtimeDir: `/run/dom0/domains/${config.name}`,
@@ -50,6 +52,8 @@ describe('config → QEMU argv golden files', () => {
         }
         expect(caught, `${file} should be refused with ${expectedError}`).toBeInstanceOf(Error);
         expect((caught as Error).name).toBe(expectedError);
+        const message = header(text, 'EXPECT_MESSAGE');
+        if (message) expect((caught as Error).message).toContain(message);
         return;
       }
       const actual = render(cfgPath, text);

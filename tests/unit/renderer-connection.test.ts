@@ -63,7 +63,7 @@ describe('engine connection', () => {
     engine([client]);
     const { states, opened, changed } = open();
     await settle();
-    expect(client.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed']]);
+    expect(client.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed', 'connection.changed']]);
     expect(states.map((s) => s.status)).toEqual(['connecting', 'open']);
     expect(opened).toHaveBeenCalledTimes(1);
     client.emit('domain.changed', { kind: 'started', name: 'vm1', domid: 3 });
@@ -105,7 +105,7 @@ describe('engine connection', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(states.at(-1)?.status).toBe('open');
     expect(opened).toHaveBeenCalledTimes(2);
-    expect(second.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed']]);
+    expect(second.subscribed).toEqual([['domain.*', 'stats.sample', 'storage.changed', 'network.changed', 'connection.changed']]);
   });
 
   it('backs off 1, 2, 4, 8 s and then every 15 s while the engine cannot be reached', async () => {

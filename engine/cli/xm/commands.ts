@@ -5,16 +5,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Dom0Paths } from '../../common/paths.js';
 import { connectUnix } from '../../protocol/node/unix-client.js';
+import { ConnectError } from '../../protocol/common/errors.js';
 import { xendEvents, xendMethods, xendStreams, type DomainRow } from '../../protocol/common/xend-api.js';
 import type { ProtocolClient } from '../../protocol/common/client.js';
 import type { Duplex } from 'node:stream';
-import { xendSocketPath } from '../../xend/daemon.js';
+import { xendSocketPath } from '../../xend/socket-path.js';
 import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
 import { attachConsole } from './console.js';
 import { STORAGE_COMMANDS } from './storage.js';
 import { NETWORK_COMMANDS } from './network.js';
 import { TOP_COMMANDS } from './top.js';
 import { LIFECYCLE_COMMANDS } from './lifecycle.js';
+import { SCHED_COMMANDS } from './sched.js';
 import { needArgs, parseOpts, ref, UsageError } from './args.js';
 
 export { UsageError } from './args.js';
@@ -41,7 +43,9 @@ export async function connectXend(paths: Dom0Paths): Promise<XendClient> {
   const path = xendSocketPath(paths);
   try {
     return await connectUnix(path, xendMethods, { events: xendEvents, streams: xendStreams, callTimeoutMs: 15 * 60_000 });
-  } catch {
+  } catch (err) {
+    // A socket that is there but not to be trusted (another user's) is not "xend not running".
+    if (err instanceof ConnectError && err.kind === 'denied') throw new Error(`Unable to connect to xend: ${err.message}`);
     throw new Error(`Unable to connect to xend: no xend is serving ${path}. Is xend running? Start it with 'xend start'.`);
   }
 }
@@ -381,6 +385,7 @@ export const COMMANDS: Command[] = [
   ...NETWORK_COMMANDS,
   ...TOP_COMMANDS,
   ...LIFECYCLE_COMMANDS,
+  ...SCHED_COMMANDS,
 ];
 
 async function shutdownCommand(ctx: XmContext, args: string[], reboot: boolean): Promise<number> {

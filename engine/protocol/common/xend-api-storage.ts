@@ -36,7 +36,7 @@ export const blockRowSchema = z.object({
   /** Xen's device number (xvdb → 51728). */
   devid: z.number().int(),
   vdev: z.string(),
-  backend: z.enum(['phy', 'file', 'tap']),
+  backend: z.enum(['phy', 'file', 'tap', 'nbd']),
   target: z.string(),
   format: z.string(),
   devtype: z.enum(['disk', 'cdrom']),

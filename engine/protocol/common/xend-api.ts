@@ -9,6 +9,8 @@ import { storageEvents, storageMethods } from './xend-api-storage.js';
 import { networkEvents, networkMethods } from './xend-api-network.js';
 import { statsEvents, statsMethods } from './xend-api-stats.js';
 import { lifecycleMethods } from './xend-api-lifecycle.js';
+import { schedMethods } from './xend-api-sched.js';
+import { connectionEvents, connectionMethods } from './xend-api-connections.js';
 
 /** A domain by name or numeric id, as every xm command takes it. */
 const ref = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]);
@@ -64,6 +66,8 @@ export const domainConfigSchema = z.object({
   vcpus: z.number().int(),
   maxvcpus: z.number().int().optional(),
   cpus: z.string().optional(),
+  cpu_weight: z.number().int().optional(),
+  cpu_cap: z.number().int().optional(),
   builder: z.enum(['linux', 'hvm']),
   kernel: z.string().optional(),
   ramdisk: z.string().optional(),
@@ -74,7 +78,7 @@ export const domainConfigSchema = z.object({
   boot: z.string().optional(),
   disk: z.array(
     z.object({
-      backend: z.enum(['phy', 'file', 'tap']),
+      backend: z.enum(['phy', 'file', 'tap', 'nbd']),
       target: z.string(),
       format: z.enum(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'qcow']),
       vdev: z.string(),
@@ -129,6 +133,9 @@ export const domainChangesSchema = z.object({
   maxmem: z.number().int().optional(),
   vcpus: z.number().int().optional(),
   maxvcpus: z.number().int().optional(),
+  /** Credit scheduler weight and cap: applied live to a running domain (as xm sched-credit). */
+  cpu_weight: z.number().int().optional(),
+  cpu_cap: z.number().int().optional(),
   boot: z.string().max(8).optional(),
   kernel: z.string().max(4096).optional(),
   ramdisk: z.string().max(4096).optional(),
@@ -362,6 +369,8 @@ export const xendMethods = defineMethods({
   ...storageMethods,
   ...networkMethods,
   ...lifecycleMethods,
+  ...schedMethods,
+  ...connectionMethods,
 });
 
 export type XendMethods = typeof xendMethods;
@@ -370,7 +379,7 @@ export const xendEvents = defineEvents({
   ...statsEvents,
   'domain.changed': {
     data: z.object({
-      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'devices', 'defined', 'undefined']),
+      kind: z.enum(['started', 'paused', 'unpaused', 'shutdown', 'destroyed', 'restarted', 'renamed', 'coredump', 'memory', 'vcpus', 'devices', 'sched', 'defined', 'undefined']),
       name: z.string(),
       domid: z.number().int().optional(),
       detail: z.string().optional(),
@@ -389,6 +398,7 @@ export const xendEvents = defineEvents({
   },
   ...storageEvents,
   ...networkEvents,
+  ...connectionEvents,
 });
 
 export type XendEvents = typeof xendEvents;

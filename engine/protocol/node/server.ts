@@ -116,6 +116,8 @@ export interface AcceptOptions {
   token?: string;
   /** Compares tokens in constant time; the listeners pass node/auth.ts's tokensEqual. */
   tokensEqual?: (given: string, expected: string) => boolean;
+  /** Called once, when a connection that had to authenticate did. */
+  onAuthenticated?: () => void;
 }
 
 /** The transport's handle on one connection. */
@@ -262,6 +264,7 @@ class Connection implements ServerConnection {
   readonly #transport: ServerTransport;
   readonly #token: string | undefined;
   readonly #tokensEqual: (given: string, expected: string) => boolean;
+  readonly #onAuthenticated: (() => void) | undefined;
   readonly #log: ProtocolLogger;
   readonly #abort = new AbortController();
   readonly #topics = new Set<string>();
@@ -278,6 +281,7 @@ class Connection implements ServerConnection {
     this.#transport = transport;
     this.#token = opts.token;
     this.#tokensEqual = opts.tokensEqual ?? ((a, b) => a === b);
+    this.#onAuthenticated = opts.onAuthenticated;
     this.#authenticated = opts.token === undefined;
     this.#log = server.log;
     this.info = { id, transport: transport.kind, remote: transport.remote };
@@ -390,6 +394,7 @@ class Connection implements ServerConnection {
     if (this.#token === undefined || this.#tokensEqual(token, this.#token)) {
       this.#authenticated = true;
       clearTimeout(this.#authTimer);
+      this.#onAuthenticated?.();
       this.sendText(JSON.stringify({ auth: 'ok' }));
       return;
     }
@@ -525,6 +530,7 @@ class Connection implements ServerConnection {
       }
       this.#authenticated = true;
       clearTimeout(this.#authTimer);
+      this.#onAuthenticated?.();
     }
     this.#state = 'opening-stream';
     this.#transport.pauseInput();

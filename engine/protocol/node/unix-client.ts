@@ -12,6 +12,7 @@ import { parseStreamAck } from '../common/messages.js';
 import { HeldTransport } from '../common/transport.js';
 import { LineReader } from './framing.js';
 import { MAX_UNIX_PATH_BYTES } from './unix-server.js';
+import { foreignSocketOwner } from '../../common/private-dir.js';
 
 export interface UnixConnectOptions<E extends EventTable, S extends StreamTable>
   extends Omit<ClientOptions<E, S, Duplex>, 'connectStream' | 'target'> {
@@ -115,6 +116,8 @@ function connectSocket(path: string, timeoutMs: number): Promise<net.Socket> {
       new ConnectError(path, 'path-too-long', `the engine socket path ${path} is too long for a unix socket: use a shorter runtime directory`),
     );
   }
+  const foreign = foreignSocketOwner(path);
+  if (foreign) return Promise.reject(new ConnectError(path, 'denied', foreign));
   return new Promise((resolve, reject) => {
     const socket = net.connect({ path });
     const timer = setTimeout(() => {

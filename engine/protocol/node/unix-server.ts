@@ -29,11 +29,11 @@ export interface UnixListener {
 }
 
 /**
- * Serves `server` on a unix socket at `path`, mode 0600. A stale socket left by a dead engine is
- * replaced; a live one makes this reject with ListenError 'in-use' ("another server is listening
- * on <path>").
+ * Serves `server` on a unix socket at `path`, mode 0600 (or 0660 for a system-wide xend whose
+ * group is the users allowed in). A stale socket left by a dead engine is replaced; a live one
+ * makes this reject with ListenError 'in-use' ("another server is listening on <path>").
  */
-export async function listenUnix(path: string, server: ConnectionAcceptor): Promise<UnixListener> {
+export async function listenUnix(path: string, server: ConnectionAcceptor, opts: { mode?: 0o600 | 0o660 } = {}): Promise<UnixListener> {
   checkPathLength(path, path);
   await removeStaleSocket(path);
   const privateDir = await mkdtemp(join(dirname(path), '.'));
@@ -55,7 +55,7 @@ export async function listenUnix(path: string, server: ConnectionAcceptor): Prom
         resolve();
       });
     });
-    await chmod(tempPath, 0o600);
+    await chmod(tempPath, opts.mode ?? 0o600);
     await linkInPlace(tempPath, path);
     ino = (await stat(path)).ino;
   } catch (error) {

@@ -40,6 +40,9 @@ export interface WebSocketListenOptions {
   /** Origins (scheme://host:port) whose pages may connect, in addition to this listener's own
    * loopback origins. Clients that send no Origin (CLIs, other engines) are not affected. */
   allowedOrigins?: readonly string[];
+  /** Serves `path?connection=<id>` with another server (a libvirt host's adapter) after the same
+   * Host, Origin and token checks; an unknown id is refused with 404. */
+  route?: (connection: string) => ConnectionAcceptor | undefined;
 }
 
 export interface WebSocketListener {
@@ -59,6 +62,10 @@ export function generateToken(): string {
 }
 
 const DEFAULT_PATH = '/engine';
+/** Connections that have not shown the token yet, at once; more are refused (503). */
+const MAX_PENDING_CONNECTIONS = 32;
+/** What such a connection may send before its token: the {auth} message is ~100 bytes. */
+const MAX_PENDING_BYTES = 16 * 1024;
 const END_GRACE_MS = 2000;
 
 export async function listenWebSocket(server: ConnectionAcceptor, opts: WebSocketListenOptions): Promise<WebSocketListener> {
@@ -118,6 +125,7 @@ export async function listenWebSocket(server: ConnectionAcceptor, opts: WebSocke
     perMessageDeflate: false,
   });
   const log = server.log;
+  let pending = 0;
 
   const onUpgrade = (req: http.IncomingMessage, socket: DuplexStream, head: Buffer) => {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
@@ -137,8 +145,40 @@ export async function listenWebSocket(server: ConnectionAcceptor, opts: WebSocke
       log.warn(`websocket from ${remote} refused: wrong token`);
       return refuse(socket, 401, 'Unauthorized');
     }
+    const routed = url.searchParams.get('connection');
+    const target = routed === null ? server : opts.route?.(routed);
+    if (target === undefined) return refuse(socket, 404, 'Not Found: no such connection');
+    if (given !== undefined) {
+      wss.handleUpgrade(req, socket, head, (ws) => new WsServerTransport(ws, target, remote, undefined));
+      return;
+    }
+    // Not authenticated yet (a browser sends the token as its first message): such connections
+    // are few, and each may send only a little, until they show the token.
+    if (pending >= MAX_PENDING_CONNECTIONS) {
+      log.warn(`websocket from ${remote} refused: ${pending} connections are already waiting to authenticate`);
+      return refuse(socket, 503, 'Service Unavailable: too many unauthenticated connections');
+    }
+    pending++;
+    let settled = false;
+    let received = head.length;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      pending--;
+      req.socket.off('data', count);
+    };
+    const count = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_PENDING_BYTES) {
+        log.warn(`websocket from ${remote} closed: ${received} bytes sent before authenticating`);
+        settle();
+        req.socket.destroy();
+      }
+    };
+    req.socket.on('data', count);
+    req.socket.once('close', settle);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      new WsServerTransport(ws, server, remote, given === undefined ? token : undefined);
+      new WsServerTransport(ws, target, remote, token, settle);
     });
   };
   httpServer.on('upgrade', onUpgrade);
@@ -196,11 +236,11 @@ class WsServerTransport implements ServerTransport {
   #ending = false;
   readonly #onMessage = (data: RawData) => this.#message(toBuffer(data));
 
-  constructor(ws: WebSocket, server: ConnectionAcceptor, remote: string, token: string | undefined) {
+  constructor(ws: WebSocket, server: ConnectionAcceptor, remote: string, token: string | undefined, onAuthenticated?: () => void) {
     this.#ws = ws;
     this.remote = remote;
     this.#maxMessageBytes = server.limits.maxMessageBytes;
-    this.#connection = server.accept(this, token === undefined ? {} : { token, tokensEqual });
+    this.#connection = server.accept(this, token === undefined ? {} : { token, tokensEqual, onAuthenticated });
     ws.on('message', this.#onMessage);
     ws.on('error', () => undefined);
     ws.once('close', () => this.#connection.closed());

@@ -40,7 +40,8 @@ export function bootIndexes(config: DomainConfig, disks: readonly DiskPlacement[
     if (letter === 'c') id = disks.find((d) => d.disk.devtype === 'disk' && d.disk.target !== '')?.id;
     else if (letter === 'd') id = disks.find((d) => d.disk.devtype === 'cdrom')?.id;
     else if (letter === 'n') id = nics[0]?.id;
-    else if (letter === 'a') throw new UnsupportedConfigError("boot from floppy ('a') is not supported; use c, d or n");
+    // 'a' is the floppy: Dom0 guests have none, so the firmware goes on to the next letter, as
+    // Xen's BIOS did with no floppy in the drive (xmexample.hvm-stubdom's boot = "cda").
     if (id && !indexes.has(id)) indexes.set(id, next++);
   }
   return indexes;

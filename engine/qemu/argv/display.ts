@@ -4,18 +4,13 @@
 // to open a port.
 
 import type { DomainConfig } from '../../config/index.js';
-import { UnsupportedConfigError } from '../errors.js';
 import type { QemuContext, QemuOption } from './context.js';
 import { optValue } from './escape.js';
 
 export function displayOptions(config: DomainConfig, ctx: QemuContext): QemuOption[] {
-  const sdl = config.vfb.find((v) => v.type === 'sdl');
-  if (sdl) {
-    throw new UnsupportedConfigError(
-      "vfb 'sdl=1': Dom0 shows guest screens in its own console window; use 'vnc=1' instead",
-    );
-  }
-  const vnc = config.vfb.find((v) => v.type === 'vnc');
+  // An SDL window on the host was Xen's local screen; Dom0's console window is ours, and it is
+  // fed by the same VNC socket, so sdl=1 gets the guest a screen just as vnc=1 does.
+  const vnc = config.vfb.find((v) => v.type === 'vnc') ?? config.vfb.find((v) => v.type === 'sdl');
   if (!vnc || config.nographic) return [['-vga', 'none'], ['-display', 'none']];
   const options: QemuOption[] = [
     ['-vga', config.stdvga ? 'std' : 'cirrus'],

@@ -16,7 +16,8 @@ export type { Accelerator, QemuContext, QemuOption } from './context.js';
 export type { DiskPlacement } from './disks.js';
 export type { NicPlacement } from './nics.js';
 export { HOTPLUG_PORTS, hotplugPortId } from './hotplug.js';
-export { NIC_MODELS, hostfwdRules, tapName } from './nics.js';
+export { NIC_MODELS, defaultNicModel, hostfwdRules, tapName } from './nics.js';
+export { SCSI_CONTROLLER } from './disks.js';
 
 export interface QemuPlan {
   options: QemuOption[];
@@ -36,11 +37,11 @@ export function planQemu(config: DomainConfig, ctx: QemuContext): QemuPlan {
     ...clockOptions(config),
     ...kernelOptions(config),
     ...diskOptions(disks, boot),
-    ...nicOptions(nics, boot),
+    ...nicOptions(config, nics, boot),
     ...displayOptions(config, ctx),
     ...channelOptions(ctx),
     ...platformDeviceOptions(config),
-    ...hotplugOptions(),
+    ...hotplugOptions(config),
   ];
   return { options, disks, nics };
 }

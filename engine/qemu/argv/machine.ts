@@ -75,8 +75,33 @@ export function platformDeviceOptions(config: DomainConfig): QemuOption[] {
     }
     options.push(['-device', `${driver},bus=usb.0`]);
   }
-  if (config.soundhw) {
-    throw new UnsupportedConfigError(`soundhw '${config.soundhw}': sound devices are not supported; remove soundhw from the config`);
+  options.push(...soundOptions(config));
+  return options;
+}
+
+/** Xen's `soundhw` names (qemu-dm's -soundhw) → QEMU devices. `all` was every card qemu-dm had. */
+export const SOUND_CARDS: Readonly<Record<string, readonly string[]>> = {
+  sb16: ['sb16,audiodev=snd0'],
+  es1370: ['ES1370,audiodev=snd0'],
+  ac97: ['AC97,audiodev=snd0'],
+  hda: ['intel-hda,id=hda0', 'hda-duplex,bus=hda0.0,audiodev=snd0'],
+};
+
+/**
+ * The sound cards the guest sees. Their output goes to QEMU's `none` audio backend: a guest's
+ * sound reaching the host speakers is not something Dom0 offers, but the guest still finds the
+ * hardware its drivers expect, as under Xen.
+ */
+export function soundOptions(config: DomainConfig): QemuOption[] {
+  if (!config.soundhw) return [];
+  const names = config.soundhw === 'all' ? ['sb16', 'es1370'] : config.soundhw.split(',').map((n) => n.trim().toLowerCase());
+  const options: QemuOption[] = [['-audiodev', 'none,id=snd0']];
+  for (const name of names) {
+    const devices = SOUND_CARDS[name];
+    if (!devices) {
+      throw new UnsupportedConfigError(`soundhw '${config.soundhw}': '${name}' is not a sound card Dom0 knows; use ${Object.keys(SOUND_CARDS).join(', ')} or all`);
+    }
+    for (const d of devices) options.push(['-device', d]);
   }
   return options;
 }

@@ -42,10 +42,19 @@ export function placeNics(config: DomainConfig, ctx: QemuContext): NicPlacement[
   });
 }
 
-export function nicOptions(placements: readonly NicPlacement[], bootIndex: ReadonlyMap<string, number>): QemuOption[] {
+/**
+ * The NIC a vif without `model=` gets. Xen's qemu-dm gave HVM guests an rtl8139; e1000 is the one
+ * emulated NIC that Windows since XP and every Linux drive out of the box (Windows 8 and later
+ * dropped rtl8139). PV guests were Linux with netfront: today's Linux has virtio-net.
+ */
+export function defaultNicModel(config: DomainConfig): string {
+  return config.builder === 'hvm' ? 'e1000' : 'virtio';
+}
+
+export function nicOptions(config: DomainConfig, placements: readonly NicPlacement[], bootIndex: ReadonlyMap<string, number>): QemuOption[] {
   const options: QemuOption[] = [];
   for (const p of placements) {
-    const model = p.vif.model ?? 'virtio';
+    const model = p.vif.model ?? defaultNicModel(config);
     const driver = NIC_MODELS[model];
     if (!driver) {
       throw new UnsupportedConfigError(`vif ${p.index}: NIC model '${model}' is not supported; use one of ${Object.keys(NIC_MODELS).join(', ')}`);
@@ -86,9 +95,27 @@ function hostfwdPairs(vif: VifSpec): Array<[string, string]> {
   return hostfwdRules(vif).map((rule) => ['hostfwd', rule]);
 }
 
-/** A Linux interface name (max 15 chars) that stays the same for this domain across restarts. */
+/**
+ * A Linux interface name (max 15 chars) that stays the same for this domain across restarts and
+ * differs from every other domain's (Xen's vif<domid>.<n> is only known once the domain exists).
+ * A name too long to fit whole keeps its start and adds a hash of the whole name, so two domains
+ * whose names share a long prefix never collide.
+ */
 export function tapName(domainName: string, index: number): string {
   const suffix = `.${index}`;
-  const base = domainName.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 15 - 'vif'.length - suffix.length);
-  return `vif${base}${suffix}`;
+  const room = 15 - 'vif'.length - suffix.length;
+  const clean = domainName.replace(/[^A-Za-z0-9_-]/g, '');
+  if (clean === domainName && clean.length <= room) return `vif${clean}${suffix}`;
+  const hash = fnv1a(domainName).toString(16).padStart(8, '0').slice(0, 6);
+  return `vif${clean.slice(0, Math.max(0, room - hash.length))}${hash}${suffix}`;
+}
+
+/** 32-bit FNV-1a: a stable, well-spread hash of a short string. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(s, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }

@@ -7,7 +7,7 @@
 //        └──token refused / no token──▶ unauthenticated (waits for a new token: start() again)
 //   stop() from anywhere ──▶ stopped
 //
-// On every (re)connection it subscribes to `domain.*`, `stats.sample`, `storage.changed` and `network.changed` (Host details) and then calls onOpen, so the
+// On every (re)connection it subscribes to `domain.*`, `stats.sample`, `storage.changed`, `network.changed` (Host details) and `connection.changed` (libvirt hosts the engine keeps) and then calls onOpen, so the
 // stores re-read what they show; each `domain.changed` event goes to onDomainChanged, each
 // `stats.sample` tick (the engine pushes one a second, nothing here polls) to onStatsSample. The
 // engine's `stats.cpu` event carries a subset of the same tick, so it is not subscribed to: with
@@ -56,6 +56,8 @@ export interface ConnectionOptions {
   onHostChanged?: () => void;
   /** Each `stats.sample` tick: every figure of Domain-0 and the running domains. */
   onStatsSample?: (tick: EventDataOf<XendEvents, 'stats.sample'>) => void;
+  /** A libvirt connection the engine keeps was added, removed, connected or lost. */
+  onHostConnectionChanged?: (event: EventDataOf<XendEvents, 'connection.changed'>) => void;
   /** Delay before retry number `attempt` (1, 2, …). */
   backoffMs?: (attempt: number) => number;
 }
@@ -65,7 +67,7 @@ export function defaultBackoffMs(attempt: number): number {
   return Math.min(15_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }
 
-const TOPICS = ['domain.*', 'stats.sample', 'storage.changed', 'network.changed'] as const;
+const TOPICS = ['domain.*', 'stats.sample', 'storage.changed', 'network.changed', 'connection.changed'] as const;
 
 let clientFactory: ClientFactory = (endpoint) =>
   connectBrowserWebSocket(endpoint.url, endpoint.token, xendMethods, { events: xendEvents, streams: xendStreams });
@@ -148,6 +150,7 @@ export class EngineConnection {
       client.on('storage.changed', () => this.#opts.onHostChanged?.());
       client.on('network.changed', () => this.#opts.onHostChanged?.());
       client.on('stats.sample', (tick) => this.#opts.onStatsSample?.(tick));
+      client.on('connection.changed', (event) => this.#opts.onHostConnectionChanged?.(event));
       client.onClose((reason) => this.#onClientClosed(current, reason));
       await client.subscribe([...TOPICS]);
       if (generation !== this.#generation) {

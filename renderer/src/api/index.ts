@@ -10,3 +10,4 @@ export * from './stats.js';
 export * from './lifecycle.js';
 export type * from './types.js';
 export * from './host.js';
+export * from './hosts.js';

@@ -6,6 +6,9 @@ import type { DomainChanges, DomainConfig, DomainUpdateResult, LifecycleAction }
 export interface DetailsForm {
   vcpus: string;
   maxvcpus: string;
+  /** Xen's credit scheduler: relative weight (1-65535) and cap in % of one host CPU (0 = none). */
+  cpu_weight: string;
+  cpu_cap: string;
   memory: string;
   maxmem: string;
   /** Boot order letters: c disk, d CD-ROM, n network. */
@@ -28,6 +31,8 @@ export type DetailsInput = { [K in DetailsField]: DetailsForm[K] | number };
 export const FIELD_LABELS: Readonly<Record<DetailsField, string>> = {
   vcpus: 'vCPUs',
   maxvcpus: 'Maximum vCPUs',
+  cpu_weight: 'CPU weight',
+  cpu_cap: 'CPU cap (%)',
   memory: 'Memory (MiB)',
   maxmem: 'Maximum memory (MiB)',
   boot: 'Boot order',
@@ -47,6 +52,8 @@ export function formFromConfig(config: DomainConfig): DetailsForm {
   return {
     vcpus: String(config.vcpus),
     maxvcpus: String(config.maxvcpus ?? config.vcpus),
+    cpu_weight: String(config.cpu_weight ?? 256),
+    cpu_cap: String(config.cpu_cap ?? 0),
     memory: String(config.memory),
     maxmem: String(config.maxmem ?? config.memory),
     boot: config.boot ?? 'c',
@@ -99,6 +106,15 @@ export function validateDetails(input: DetailsInput, original: DetailsForm, host
   else if (maxvcpus.value > 255) errors.maxvcpus = 'At most 255 vCPUs.';
   else if (vcpus.ok && maxvcpus.value < vcpus.value) errors.maxvcpus = `Must be at least the vCPUs (${vcpus.value}).`;
 
+  // Xen's ranges (xm sched-credit): the engine checks them again.
+  const weight = wholeNumber(input.cpu_weight, 'CPU weight');
+  if (!weight.ok) errors.cpu_weight = weight.error;
+  else if (weight.value < 1 || weight.value > 65535) errors.cpu_weight = 'The weight is between 1 and 65535 (256 is the default).';
+  const cap = wholeNumber(input.cpu_cap, 'CPU cap in %');
+  const capMax = (vcpus.ok ? vcpus.value : 1) * 100;
+  if (!cap.ok) errors.cpu_cap = cap.error;
+  else if (cap.value > capMax) errors.cpu_cap = `At most ${capMax} % (100 per vCPU); 0 means no cap.`;
+
   const memory = wholeNumber(input.memory, 'memory in MiB');
   if (!memory.ok) errors.memory = memory.error;
   else if (memory.value < MIN_MEMORY_MIB) errors.memory = `Memory must be at least ${MIN_MEMORY_MIB} MiB.`;
@@ -126,6 +142,8 @@ export function validateDetails(input: DetailsInput, original: DetailsForm, host
   const sendable = (field: DetailsField) => errors[field] === undefined && changed(field);
   if (vcpus.ok && sendable('vcpus')) changes.vcpus = vcpus.value;
   if (maxvcpus.ok && sendable('maxvcpus')) changes.maxvcpus = maxvcpus.value;
+  if (weight.ok && sendable('cpu_weight')) changes.cpu_weight = weight.value;
+  if (cap.ok && sendable('cpu_cap')) changes.cpu_cap = cap.value;
   if (memory.ok && sendable('memory')) changes.memory = memory.value;
   if (maxmem.ok && sendable('maxmem')) changes.maxmem = maxmem.value;
   if (sendable('boot')) changes.boot = boot;

@@ -16,8 +16,13 @@ import {
   localEndpoint,
   runtime as detectRuntime,
   setTypedToken,
+  endpointInfo,
+  libvirtAdd,
+  libvirtList,
+  libvirtRemove,
+  libvirtConnect,
 } from '../api/index.js';
-import type { Endpoint, LinkState, LinkStatus, Runtime } from '../api/index.js';
+import type { Capabilities, ConnectionRow, Endpoint, LinkState, LinkStatus, Runtime } from '../api/index.js';
 import { parseRemoteUrl } from '../model/remote-url.js';
 import { LOCAL_CONNECTION_ID } from '../model/route.js';
 import { loadSavedConnections, saveConnections } from '../model/saved-connections.js';
@@ -39,6 +44,20 @@ export interface ConnectionView {
   error?: string;
   retryInMs?: number;
   everOpen: boolean;
+  /** A Dom0 engine, or a libvirt host the local engine keeps (served through its adapter). */
+  kind: 'dom0' | 'libvirt';
+  /** libvirt: the engine's link to the host, and why it is down (naming the URI and what to do). */
+  hostState?: ConnectionRow['state'];
+  hostError?: string;
+  /** libvirt: a host key waiting to be accepted. */
+  fingerprint?: string;
+  /** The methods the endpoint serves (connection.info); undefined until read, or from an older engine. */
+  methods?: readonly string[];
+}
+
+/** The endpoint of a libvirt host's adapter: the local engine's, with the connection id. */
+function adapterUrl(url: string, id: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}connection=${encodeURIComponent(id)}`;
 }
 
 export const useConnectionsStore = defineStore('connections', () => {
@@ -83,6 +102,31 @@ export const useConnectionsStore = defineStore('connections', () => {
     view.everOpen = state.everOpen;
   }
 
+  function setCapabilities(id: string, capabilities: Capabilities | undefined): void {
+    const view = byId(id);
+    if (view !== undefined) view.methods = capabilities?.methods;
+  }
+
+  /** A libvirt connection the local engine keeps: added, changed or removed. */
+  function setHostConnection(row: ConnectionRow & { removed?: boolean }): void {
+    if (row.removed) {
+      forget(row.id);
+      return;
+    }
+    let view = byId(row.id);
+    if (view === undefined) {
+      addConnection({ id: row.id, name: row.label, url: row.uri, local: false, kind: 'libvirt', status: 'connecting', everOpen: false });
+      view = byId(row.id)!;
+      link(row.id, async () => {
+        const ep = await localEndpoint();
+        return { url: adapterUrl(ep.url, row.id), token: ep.token };
+      });
+    }
+    view.hostState = row.state;
+    view.hostError = row.state === 'connected' ? undefined : row.error;
+    view.fingerprint = row.fingerprint;
+  }
+
   function setRuntime(value: Runtime): void {
     runtime.value = value;
   }
@@ -104,6 +148,12 @@ export const useConnectionsStore = defineStore('connections', () => {
         stats.forgetConnection(id);
         usePerfStore().reopened(id);
         void domains.refresh(id);
+        void endpointInfo({ conn: id }).then((c) => setCapabilities(id, c), () => undefined);
+        // The local engine keeps the libvirt hosts: (re)read them whenever it is back.
+        if (id === LOCAL_CONNECTION_ID) void libvirtList({ conn: id }).then((rows) => rows.forEach(setHostConnection), () => undefined);
+      },
+      onHostConnectionChanged: (row) => {
+        if (id === LOCAL_CONNECTION_ID) setHostConnection(row);
       },
       onDomainChanged: (event) => domains.domainChanged(id, event),
       onHostChanged: () => useHostStore().changed(id),
@@ -127,11 +177,11 @@ export const useConnectionsStore = defineStore('connections', () => {
     setRuntime(detectRuntime());
     // Without a token the login screen shows at once, rather than after a failed attempt.
     const status: LinkStatus = hasLocalToken() ? 'connecting' : 'unauthenticated';
-    addConnection({ id: LOCAL_CONNECTION_ID, name: LOCAL_CONNECTION_NAME, url: '', local: true, status, everOpen: false });
+    addConnection({ id: LOCAL_CONNECTION_ID, name: LOCAL_CONNECTION_NAME, url: '', local: true, kind: 'dom0', status, everOpen: false });
     if (status === 'connecting') linkLocal();
     saved = loadSavedConnections();
     for (const remote of saved) {
-      addConnection({ id: remote.id, name: remote.name, url: remote.url, local: false, status: 'connecting', everOpen: false });
+      addConnection({ id: remote.id, name: remote.name, url: remote.url, local: false, kind: 'dom0', status: 'connecting', everOpen: false });
       link(remote.id, async () => ({ url: remote.url, token: remote.token }));
     }
   }
@@ -163,13 +213,38 @@ export const useConnectionsStore = defineStore('connections', () => {
     const remote: SavedConnection = { id, name, url: parsed.url, token };
     saved = [...saved, remote];
     saveConnections(saved);
-    addConnection({ id, name, url: parsed.url, local: false, status: 'connecting', everOpen: false });
+    addConnection({ id, name, url: parsed.url, local: false, kind: 'dom0', status: 'connecting', everOpen: false });
     link(id, async () => ({ url: remote.url, token: remote.token }));
     return id;
   }
 
+  /** Connects the local engine to a libvirt URI and keeps it. Rejects with the engine's message
+   * (HostKeyError carries the fingerprint to accept); nothing is added then. */
+  async function addLibvirt(input: { uri: string; acceptHostKey?: string }): Promise<string> {
+    const row = await libvirtAdd({ conn: LOCAL_CONNECTION_ID, uri: input.uri.trim(), acceptHostKey: input.acceptHostKey });
+    setHostConnection(row);
+    return row.id;
+  }
+
+  /** Asks the local engine to connect a libvirt host again now (after starting its daemon, or accepting its key). */
+  async function reconnectLibvirt(id: string, acceptHostKey?: string): Promise<void> {
+    setHostConnection(await libvirtConnect({ conn: LOCAL_CONNECTION_ID, id, acceptHostKey }));
+  }
+
+  function forget(id: string): void {
+    connectionClose({ conn: id });
+    removeConnection(id);
+    useDomainsStore().forgetConnection(id);
+    useStatsStore().forgetConnection(id);
+    usePerfStore().forgetConnection(id);
+  }
+
   function removeRemote(id: string): void {
     if (id === LOCAL_CONNECTION_ID) return;
+    if (byId(id)?.kind === 'libvirt') {
+      void libvirtRemove({ conn: LOCAL_CONNECTION_ID, id }).then(() => forget(id), () => undefined);
+      return;
+    }
     connectionClose({ conn: id });
     saved = saved.filter((c) => c.id !== id);
     saveConnections(saved);
@@ -197,6 +272,8 @@ export const useConnectionsStore = defineStore('connections', () => {
     stop,
     submitToken,
     addRemote,
+    addLibvirt,
+    reconnectLibvirt,
     removeRemote,
     retryNow,
   };
