@@ -23,8 +23,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliDir = join(root, 'engine/cli');
 const outDir = join(root, 'out/engine/cli');
 
-// Native addons and the optional native helpers of ws cannot be bundled; ws falls back to JS.
-const external = [...builtinModules, /^node:/, 'node-pty', 'bufferutil', 'utf-8-validate', 'electron'];
+// Native addons (node-pty, ssh2's crypto and cpu-features) and the optional native helpers of ws
+// cannot be bundled; ws falls back to JS, ssh2 is loaded from node_modules.
+const external = [...builtinModules, /^node:/, 'node-pty', '@lydell/node-pty', 'ssh2', 'cpu-features', 'bufferutil', 'utf-8-validate', 'electron'];
 
 // ws is CommonJS without a `sideEffects` field, so the bundler would keep (and run) it in every
 // bin that reaches a module importing it, even where nothing uses it (xm's graph touches the web
