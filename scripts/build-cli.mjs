@@ -25,13 +25,14 @@ const outDir = join(root, 'out/engine/cli');
 
 // Native addons (node-pty, ssh2's crypto and cpu-features) and the optional native helpers of ws
 // cannot be bundled; ws falls back to JS, ssh2 is loaded from node_modules.
-const external = [...builtinModules, /^node:/, 'node-pty', '@lydell/node-pty', 'ssh2', 'cpu-features', 'bufferutil', 'utf-8-validate', 'electron'];
+const external = [...builtinModules, /^node:/, /^@lydell\/node-pty/, 'node-pty', 'ssh2', 'cpu-features', 'bufferutil', 'utf-8-validate', 'electron'];
 
 // ws is CommonJS without a `sideEffects` field, so the bundler would keep (and run) it in every
 // bin that reaches a module importing it, even where nothing uses it (xm's graph touches the web
 // server's module). Loading it has no side effects: let unused imports of it go.
 const sideEffectFree = /[\\/]node_modules[\\/]ws[\\/]/;
 
+/** @param {string} name */
 const launcher = (name) => `#!/usr/bin/env node
 // Built by scripts/build-cli.mjs: turn on Node's compile cache where it exists, then run the bundle.
 import module from 'node:module';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Generates engine/libvirt/generated/remote-protocol.ts from libvirt's remote_protocol.x: XDR type
 // descriptors (read by engine/libvirt/xdr.ts), TypeScript types for every struct, and the table of
 // procedures with their args/ret/msg types. Run it after updating the .x file:
@@ -18,7 +19,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const input = process.argv[2] ?? join(root, 'engine/libvirt/protocol/remote_protocol.x');
 const output = join(root, 'engine/libvirt/generated/remote-protocol.ts');
 
+/** @typedef {{ k: string, [key: string]: any }} Desc  an XDR descriptor (engine/libvirt/xdr.ts's XdrType) */
+/** @typedef {[string | null, Desc]} Decl  a declaration: name (null for void) and type */
+
 // Constants the .x file takes from libvirt's public C headers (libvirt-host.h, libvirt-common.h).
+/** @type {Record<string, number>} */
 const external = {
   VIR_UUID_BUFLEN: 16,
   VIR_SECURITY_MODEL_BUFLEN: 257,
@@ -34,6 +39,7 @@ const external = {
 };
 
 // ---- lexer ----
+/** @param {string} text @returns {string[]} */
 function tokenize(text) {
   const src = text
     .replace(/\/\*[\s\S]*?\*\//g, ' ')
@@ -52,34 +58,49 @@ function tokenize(text) {
       if (src.slice(pos).trim() !== '') throw new Error(`cannot lex near: ${src.slice(pos, pos + 60)}`);
       break;
     }
-    tokens.push(m[1]);
+    tokens.push(m[1] ?? '');
     pos = re.lastIndex;
   }
   return tokens;
 }
 
 // ---- parser ----
+/** @type {Record<string, number>} */
 const consts = { ...external };
-const typedefs = new Map(); // name -> descriptor
-const structs = new Map(); // name -> [[field, descriptor]]
-const unions = new Map(); // name -> {disc, arms, dflt}
-const enums = new Map(); // name -> [[NAME, value]]
-const order = []; // declaration order of named types
+/** @type {Map<string, Desc>} name -> descriptor */
+const typedefs = new Map();
+/** @type {Map<string, Decl[]>} name -> fields */
+const structs = new Map();
+/** @type {Map<string, { disc: string, arms: [number, string | null, Desc][], dflt: Decl | null }>} */
+const unions = new Map();
+/** @type {Map<string, [string, number][]>} name -> members */
+const enums = new Map();
+/** @type {string[]} declaration order of named types */
+const order = [];
 
+/** @param {string[]} tokens */
 function parse(tokens) {
   let i = 0;
-  const peek = () => tokens[i];
-  const next = () => tokens[i++];
+  const peek = () => tokens[i] ?? '';
+  const next = () => {
+    const t = tokens[i++];
+    if (t === undefined) throw new Error('remote_protocol.x ends in the middle of a declaration');
+    return t;
+  };
+  /** @param {string} t */
   const expect = (t) => {
     const got = next();
     if (got !== t) throw new Error(`expected ${t}, got ${got} at token ${i}`);
   };
+  /** @param {string} t @returns {number} */
   const value = (t) => {
     if (/^-?\d+$/.test(t) || /^0x/.test(t)) return Number(t);
-    if (t in consts) return consts[t];
+    const c = consts[t];
+    if (c !== undefined) return c;
     throw new Error(`unknown constant ${t}`);
   };
 
+  /** @returns {string} */
   function baseType() {
     let t = next();
     if (t === 'unsigned') {
@@ -93,6 +114,7 @@ function parse(tokens) {
     return t;
   }
 
+  /** @param {string} t @returns {Desc} */
   function prim(t) {
     switch (t) {
       case 'int': case 'short': case 'char': case 'long': return { k: 'int' };
@@ -107,6 +129,7 @@ function parse(tokens) {
   }
 
   // One declaration: `type name`, `type name[N]`, `type name<N>`, `type *name`, `void`.
+  /** @returns {Decl} */
   function declaration() {
     const t = baseType();
     if (t === 'void') return [null, { k: 'void' }];
@@ -116,6 +139,7 @@ function parse(tokens) {
       optional = true;
     }
     const name = next();
+    /** @type {Desc} */
     let d;
     if (peek() === '[') {
       next();
@@ -145,11 +169,13 @@ function parse(tokens) {
     } else if (t === 'typedef') {
       const [name, d] = declaration();
       expect(';');
+      if (name === null) throw new Error('typedef of void');
       typedefs.set(name, d);
       order.push(name);
     } else if (t === 'enum') {
       const name = next();
       expect('{');
+      /** @type {[string, number][]} */
       const members = [];
       while (peek() !== '}') {
         const m = next();
@@ -166,6 +192,7 @@ function parse(tokens) {
     } else if (t === 'struct') {
       const name = next();
       expect('{');
+      /** @type {Decl[]} */
       const fields = [];
       while (peek() !== '}') {
         fields.push(declaration());
@@ -183,7 +210,9 @@ function parse(tokens) {
       const disc = next();
       expect(')');
       expect('{');
+      /** @type {[number, string | null, Desc][]} */
       const arms = [];
+      /** @type {Decl | null} */
       let dflt = null;
       while (peek() !== '}') {
         const kw = next();
@@ -211,9 +240,12 @@ function parse(tokens) {
 parse(tokenize(readFileSync(input, 'utf8')));
 
 // ---- emit ----
-const pascal = (s) => s.split('_').filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+/** @param {string} s */
+const pascal = (s) => s.split('_').filter(Boolean).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+/** @param {string} s */
 const procName = (s) => pascal(s.replace(/^REMOTE_PROC_/, '').toLowerCase());
 
+/** @param {Desc} d @returns {string} */
 function tsType(d) {
   switch (d.k) {
     case 'int': case 'uint': case 'double': case 'float': return 'number';
@@ -235,6 +267,7 @@ function tsType(d) {
   }
 }
 
+/** @type {string[]} */
 const lines = [];
 lines.push('// GENERATED by scripts/gen-libvirt-protocol.mjs from engine/libvirt/protocol/remote_protocol.x.');
 lines.push('// Do not edit: change the generator or the .x file and run `node scripts/gen-libvirt-protocol.mjs`.');
@@ -245,25 +278,29 @@ lines.push(`export const REMOTE_PROTOCOL_VERSION = ${consts.REMOTE_PROTOCOL_VERS
 lines.push('');
 
 for (const name of order) {
-  if (typedefs.has(name)) {
-    lines.push(`export type ${pascal(name)} = ${tsType(typedefs.get(name))};`);
-  } else if (structs.has(name)) {
+  const typedef = typedefs.get(name);
+  const struct = structs.get(name);
+  const u = unions.get(name);
+  const members = enums.get(name);
+  if (typedef) {
+    lines.push(`export type ${pascal(name)} = ${tsType(typedef)};`);
+  } else if (struct) {
     lines.push(`export interface ${pascal(name)} {`);
-    for (const [f, d] of structs.get(name)) lines.push(`  ${f}: ${tsType(d)};`);
+    for (const [f, d] of struct) lines.push(`  ${f}: ${tsType(d)};`);
     lines.push('}');
-  } else if (unions.has(name)) {
-    const u = unions.get(name);
+  } else if (u) {
     const arms = u.arms.map(([v, f, d]) => `{ ${u.disc}: ${v}; ${f ? `${f}: ${tsType(d)}` : ''} }`);
     lines.push(`export type ${pascal(name)} =\n  | ${arms.join('\n  | ')};`);
-  } else if (enums.has(name)) {
+  } else if (members) {
     lines.push(`export const ${pascal(name)} = {`);
-    for (const [m, v] of enums.get(name)) lines.push(`  ${m}: ${v},`);
+    for (const [m, v] of members) lines.push(`  ${m}: ${v},`);
     lines.push('} as const;');
   }
 }
 lines.push('');
 
 // Descriptors: everything xdr.ts needs to encode and decode, by .x name.
+/** @type {Record<string, Desc>} */
 const desc = {};
 for (const [n, d] of typedefs) desc[n] = d;
 for (const [n, fields] of structs) desc[n] = { k: 'struct', fields };
@@ -285,9 +322,11 @@ lines.push('');
 const procs = enums.get('remote_procedure') ?? [];
 lines.push('export interface ProcedureInfo { num: number; args?: string; ret?: string; msg?: string }');
 lines.push('export const procedures = {');
+/** @type {string[]} */
 const iface = [];
 for (const [m, v] of procs) {
   const base = `remote_${m.replace(/^REMOTE_PROC_/, '').toLowerCase()}`;
+  /** @type {{ num: number, args?: string, ret?: string, msg?: string }} */
   const info = { num: v };
   if (structs.has(`${base}_args`)) info.args = `${base}_args`;
   if (structs.has(`${base}_ret`)) info.ret = `${base}_ret`;

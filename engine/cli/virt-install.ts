@@ -16,6 +16,7 @@ async function main(argv: string[]): Promise<number> {
       out(VIRT_INSTALL_USAGE);
       return 0;
     }
+    for (const w of args.warnings) err(`WARNING  ${w}\n`);
     client = await connectXend(resolvePaths());
     if (args.listOs) {
       for (const os of await client.call('install.osList')) out(`${os.id.padEnd(20)} ${os.name}\n`);
@@ -43,7 +44,11 @@ async function main(argv: string[]): Promise<number> {
       out(`Domain '${result.name}' is defined; start it with: xm start ${result.name}\n`);
       return 0;
     }
-    if (args.autoconsole && args.description.graphics === 'none') {
+    if (args.autoconsole && args.consoleMode === 'graphical' && args.description.graphics === 'vnc') {
+      out(`Started domain ${result.name} (id=${result.domid}); its screen is in the Dom0 window (or: xm console ${result.name} for the serial console)\n`);
+      return 0;
+    }
+    if (args.autoconsole && (args.consoleMode === 'text' || args.description.graphics === 'none')) {
       out(`Started domain ${result.name} (id=${result.domid}); connected to its serial console (Ctrl-] detaches)\n`);
       return attachConsole(client, result.name, { quiet: false });
     }

@@ -75,37 +75,59 @@ export function planInstall(d: InstallDescription, facts: PlanFacts): InstallPla
     throw new InstallError('InvalidInstall', 'too many disks');
   };
   let existingIndex = 0;
+  const cdroms: DiskSpec[] = [];
   for (const req of d.disks) {
+    if (req.kind === 'cdrom') {
+      // Placed after the disks, like the install CD-ROM, so the disks keep the first letters.
+      cdroms.push({ backend: 'file', target: req.path ?? '', format: 'raw', vdev: '', devtype: 'cdrom', access: 'r' });
+      continue;
+    }
     const bus = req.bus ?? os.diskBus;
     if (req.kind === 'new') {
       const format = req.format ?? 'qcow2';
-      let path = `${facts.imagesDir}/${d.name}.${format}`;
-      for (let n = 1; facts.taken(path) || newDisks.some((x) => x.path === path); n++) path = `${facts.imagesDir}/${d.name}-${n}.${format}`;
+      let path = req.path ?? `${facts.imagesDir}/${d.name}.${format}`;
+      if (req.path !== undefined) {
+        // virt-install's path=X,size=N: a new image at a path of the user's choosing.
+        if (!req.path.startsWith('/')) throw new InstallError('InvalidInstall', `--disk path=${req.path},size=: give an absolute path`);
+        if (facts.taken(req.path) || newDisks.some((x) => x.path === req.path)) {
+          throw new InstallError('InvalidInstall', `--disk path=${req.path},size=: ${req.path} already exists; drop size= to use it as it is, or choose a new path`);
+        }
+      } else {
+        for (let n = 1; facts.taken(path) || newDisks.some((x) => x.path === path); n++) path = `${facts.imagesDir}/${d.name}-${n}.${format}`;
+      }
       newDisks.push({ path, format, sizeBytes: Math.round(((req.sizeGiB ?? os.disk) * GIB) / 512) * 512 });
       disks.push({ backend: 'file', target: path, format, vdev: letterFor(vdevPrefix(bus)), devtype: 'disk', access: 'w' });
     } else {
       const format = facts.existingFormats[existingIndex++] ?? req.format ?? 'raw';
       const backend = req.path.startsWith('/dev/') ? 'phy' : 'file';
-      disks.push({ backend, target: req.path, format, vdev: letterFor(vdevPrefix(bus)), devtype: 'disk', access: 'w' });
+      disks.push({ backend, target: req.path, format, vdev: letterFor(vdevPrefix(bus)), devtype: 'disk', access: req.readonly ? 'r' : 'w' });
     }
   }
   const src = d.source;
   const cdrom: DiskSpec | undefined =
     src.kind === 'cdrom' ? { backend: 'file', target: src.path, format: 'raw', vdev: letterFor('hd'), devtype: 'cdrom', access: 'r' } : undefined;
   if (cdrom) disks.push(cdrom);
+  for (const c of cdroms) {
+    c.vdev = letterFor('hd');
+    disks.push(c);
+  }
 
   const lines = [
     `name = "${d.name}"`,
     `memory = ${d.memory ?? os.memory}`,
     `vcpus = ${d.vcpus ?? os.vcpus}`,
+    ...(d.maxMemory !== undefined ? [`maxmem = ${d.maxMemory}`] : []),
+    ...(d.maxVcpus !== undefined ? [`maxvcpus = ${d.maxVcpus}`] : []),
   ];
   const base = loadDomainConfigText(lines.join('\n'), `${d.name}.cfg`).config;
   const final: DomainConfig = {
     ...base,
     builder: src.kind === 'kernel' ? 'linux' : 'hvm',
     disk: disks,
-    vif: d.network.kind === 'none' ? [] : [{ ...(d.network.kind === 'bridge' ? { bridge: d.network.bridge } : {}), model: d.network.model ?? os.nic, ...(d.network.mac ? { mac: d.network.mac } : {}) }],
-    vfb: d.graphics === 'vnc' ? [{ type: 'vnc' }] : [],
+    vif: [d.network, ...(d.moreNetworks ?? [])].flatMap((n) =>
+      n.kind === 'none' ? [] : [{ ...(n.kind === 'bridge' ? { bridge: n.bridge } : {}), model: n.model ?? os.nic, ...(n.mac ? { mac: n.mac } : {}) }],
+    ),
+    vfb: d.graphics === 'vnc' ? [{ type: 'vnc', ...(d.vnc?.password ? { vncpasswd: d.vnc.password } : {}), ...(d.vnc?.keymap ? { keymap: d.vnc.keymap } : {}), ...(d.vnc?.listen ? { vnclisten: d.vnc.listen } : {}) }] : [],
     nographic: d.graphics === 'none',
     // A tablet makes the VNC pointer follow the mouse in graphical installers.
     usb: d.graphics === 'vnc' && src.kind !== 'kernel' ? true : base.usb,
@@ -125,7 +147,9 @@ export function planInstall(d: InstallDescription, facts: PlanFacts): InstallPla
       break;
     case 'cdrom':
       // After the install the disk boots first; the CD stays in the drive, as virt-install leaves it.
-      final.boot = hasDisk ? 'cd' : 'd';
+      // A live CD (--livecd) is the system itself: it stays the first boot device.
+      final.boot = d.liveCd ? (hasDisk ? 'dc' : 'd') : hasDisk ? 'cd' : 'd';
+      if (d.liveCd) break;
       install = { ...final, boot: 'dc', on_reboot: 'destroy' };
       break;
     case 'pxe':

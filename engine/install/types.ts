@@ -20,9 +20,11 @@ export type NewDiskFormat = 'qcow2' | 'raw';
 
 export type DiskRequest =
   /** A new image of sizeGiB (the OS's recommended size when absent) in the default directory pool (<data>/images/<name>[-N].<format>). */
-  | { kind: 'new'; sizeGiB?: number; format?: NewDiskFormat; bus?: DiskBus }
+  | { kind: 'new'; sizeGiB?: number; format?: NewDiskFormat; bus?: DiskBus; path?: string }
   /** An existing image or block device; its format is detected when not given. */
-  | { kind: 'existing'; path: string; format?: 'raw' | 'qcow2'; bus?: DiskBus };
+  | { kind: 'existing'; path: string; format?: 'raw' | 'qcow2'; bus?: DiskBus; readonly?: boolean }
+  /** `--disk device=cdrom[,path=ISO]`: a CD-ROM drive, empty without a path. */
+  | { kind: 'cdrom'; path?: string };
 
 export type NetworkRequest =
   | { kind: 'nat'; model?: string; mac?: string }
@@ -33,13 +35,23 @@ export interface InstallDescription {
   name: string;
   /** MiB; the OS variant's recommendation when absent. */
   memory?: number;
+  /** `--memory N,maxmemory=M`: xm's maxmem (MiB). */
+  maxMemory?: number;
   vcpus?: number;
+  /** `--vcpus N,maxvcpus=M`: vCPUs that can be brought online later. */
+  maxVcpus?: number;
   /** Catalogue id (`debian12`), `detect` (the default) or `generic`. */
   osVariant?: string;
   source: InstallSource;
   disks: DiskRequest[];
   network: NetworkRequest;
+  /** Second and further `--network` options, in order. */
+  moreNetworks?: NetworkRequest[];
   graphics: 'vnc' | 'none';
+  /** `--graphics vnc,password=,keymap=,listen=`. */
+  vnc?: { password?: string; keymap?: string; listen?: string };
+  /** `--livecd`: the CD-ROM stays the boot device after the install. */
+  liveCd?: boolean;
   /** Write the definition but do not start it (the wizard's "Customize configuration before install"). */
   start?: boolean;
   description?: string;

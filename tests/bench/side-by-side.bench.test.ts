@@ -169,11 +169,11 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  printTable();
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
   client?.close();
   await xend?.stop();
-  printTable();
-});
+}, 900_000);
 
 /** Bare QEMU: the engine's command line for the same guest, run by hand (no -S, no engine). */
 async function bareQemu(dir: string, extra: string[] = [], paused = false): Promise<{ qmp: QmpClient; serial: SerialConsole; started: number }> {
@@ -286,47 +286,53 @@ test('libvirt: start → ready, create returns, pause/unpause, save, restore, de
 });
 
 test('CLI start against node -e 0', async () => {
-  const cfg = xend.guestCfg('cli0');
-  await xend.xmOk('create', cfg);
+  // A booted, idle guest: its boot would otherwise compete with the commands for the CPU.
+  await xend.xmOk('create', xend.guestCfg('cli0'));
   cleanups.push(() => xend.xm('destroy', 'cli0'));
+  const serial = await SerialConsole.attach(xend.runtimeDir('cli0'));
+  await serial.waitFor(READY, { timeoutMs: 120_000 });
+  serial.close();
   const env = xend.env;
-  const commands: [string, string[]][] = [
-    ['xm list', [CLI('xm'), 'list']],
-    ['xm pause', [CLI('xm'), 'pause', 'cli0']],
-    ['xm unpause', [CLI('xm'), 'unpause', 'cli0']],
-    ['xm info', [CLI('xm'), 'info']],
-    ['xenstore-read', [CLI('xenstore-read'), '/local/domain/0/name']],
-    ['xenstore-ls', [CLI('xenstore-ls'), '/local/domain/0']],
-    ['xend status', [CLI('xend'), 'status']],
-    ['virt-install --help', [CLI('virt-install'), '--help']],
-    ['xenstored --help', [CLI('xenstored'), '--help']],
+  // Each entry is timed in turn with `node -e 0`; pause and unpause alternate so each really acts.
+  const commands: [string, string[][]][] = [
+    ['xm list', [[CLI('xm'), 'list']]],
+    ['xm pause', [[CLI('xm'), 'pause', 'cli0'], [CLI('xm'), 'unpause', 'cli0']]],
+    ['xm info', [[CLI('xm'), 'info']]],
+    ['xenstore-read', [[CLI('xenstore-read'), '/local/domain/0/name']]],
+    ['xenstore-ls', [[CLI('xenstore-ls'), '/local/domain/0']]],
+    ['xend status', [[CLI('xend'), 'status']]],
+    ['virt-install --help', [[CLI('virt-install'), '--help']]],
+    ['xenstored --help', [[CLI('xenstored'), '--help']]],
   ];
+  const names: Record<string, string> = { [`${CLI('xm')} unpause cli0`]: 'xm unpause' };
   const node: number[] = [];
   const runNode = () => run(process.execPath, ['-e', '0']);
   await runNode();
   const targets: Record<string, string> = { 'xm list': '≤ 1.3×', 'xm pause': '≤ 1.5×' };
-  for (const [name, argv] of commands) {
-    await run(process.execPath, argv, { env }).catch(() => undefined);
-    const xs: number[] = [];
+  const figures = new Map<string, number[]>();
+  for (const [name, argvs] of commands) {
+    for (const argv of argvs) await run(process.execPath, argv, { env }).catch(() => undefined);
     for (let i = 0; i < RUNS; i++) {
-      node.push(await timed(runNode));
-      xs.push(await timed(() => run(process.execPath, argv, { env }).catch(() => undefined)));
+      for (const argv of argvs) {
+        const label = names[argv.join(' ')] ?? name;
+        node.push(await timed(runNode));
+        const t = await timed(() => run(process.execPath, argv, { env }));
+        figures.set(label, [...(figures.get(label) ?? []), t]);
+      }
     }
-    rows.push({ name: `${name} (vs node -e 0)`, dom0: median(xs), unit: 'ms', target: targets[name] });
   }
   const floor = median(node);
-  for (const r of rows) if (r.name.endsWith('(vs node -e 0)')) r.bare = floor;
+  for (const [label, xs] of figures) rows.push({ name: `${label} (vs node -e 0)`, dom0: median(xs), bare: floor, unit: 'ms', target: targets[label] });
   if ('uri' in libvirt) rows.find((r) => r.name === 'xm list (vs node -e 0)')!.note = `virsh list: ${(await medianOf(RUNS, () => virsh('list'))).toFixed(0)} ms`;
 });
 
-test(`${MANY} domains: list, daemon RSS, stats CPU per tick`, async () => {
+// Sixty QEMU processes start and stop here: minutes on a loaded 2-core machine.
+test(`${MANY} domains: list, daemon RSS, stats CPU per tick`, { timeout: 1_200_000 }, async () => {
   rows.push({ name: 'daemon RSS, 0 domains', dom0: daemonRss(), libvirt: 'uri' in libvirt ? libvirtRss() : undefined, unit: 'MiB', note: 'xend+xenstored vs libvirtd+virtlogd' });
   for (let i = 0; i < MANY; i += 3) {
     await Promise.all([0, 1, 2].map((k) => xend.xmOk('create', '-p', xend.guestCfg(`m${i + k}`, ['memory = 32']))));
   }
-  cleanups.push(async () => {
-    for (let i = 0; i < MANY; i++) await xend.xm('destroy', `m${i}`);
-  });
+  cleanups.push(() => Promise.all(Array.from({ length: MANY }, (_, i) => xend.xm('destroy', `m${i}`))));
   const names: string[] = [];
   if ('uri' in libvirt) {
     const dir = join(xend.home, 'lvmany');
@@ -338,9 +344,7 @@ test(`${MANY} domains: list, daemon RSS, stats CPU per tick`, async () => {
       await virsh('create', '--paused', xml);
       names.push(name);
     }
-    cleanups.push(async () => {
-      for (const n of names) await virsh('destroy', n).catch(() => undefined);
-    });
+    cleanups.push(() => Promise.all(names.map((n) => virsh('destroy', n).catch(() => undefined))));
   }
   row('list with 30 domains').dom0 = await medianOf(RUNS, () => xend.xmOk('list'));
   if ('uri' in libvirt) row('list with 30 domains').libvirt = await medianOf(RUNS, () => virsh('list'));

@@ -151,4 +151,16 @@ describe.skipIf(skip !== null)('a libvirt connection in the manager', () => {
     await expect.poll(async () => matchFraction(page, NAME, virshScreenshot(NAME)), { timeout: 60_000, interval: 1000 }).toBeGreaterThan(0.9);
     expect(virshState(NAME)).toBe('running');
   });
+
+  test('Pause and Resume in the manager act on the libvirt domain (virsh agrees)', async () => {
+    await page.getByRole('button', { name: 'Back to Manager' }).click();
+    const row = page.getByRole('row', { name: NAME, exact: true });
+    await row.getByRole('rowheader').or(row.getByRole('cell').first()).first().click();
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('Paused');
+    expect(virshState(NAME)).toBe('paused');
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('Running');
+    expect(virshState(NAME)).toBe('running');
+  });
 });

@@ -316,7 +316,8 @@ describe('DomainConfig → text → DomainConfig', () => {
       const text = serializeDomainConfig(c);
       const back = loadDomainConfigText(text, 'r.cfg');
       expect(back.config, `case ${i}:\n${text}`).toEqual(c);
-      expect(back.warnings).toEqual([]);
+      // serial and soundhw values are kept but said to act differently on every load.
+      expect(back.warnings.filter((w) => !/^(serial|soundhw) /.test(w.message))).toEqual([]);
     }
   });
 });

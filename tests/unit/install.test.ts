@@ -55,9 +55,91 @@ describe('virt-install options', () => {
     expect(() => parseVirtInstallArgs(['--name', 'a'])).toThrow(/install method is required/);
     expect(() => parseVirtInstallArgs(['--name', 'a', '--cdrom', '/x', '--pxe'])).toThrow(/only one install method/);
     expect(() => parseVirtInstallArgs(['--name', 'a', '--cdrom', '/x', '--extra-args', 'x'])).toThrow(/--extra-args only works with --location/);
-    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--graphics', 'spice'])).toThrow(/SPICE is not supported/);
-    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--disk', 'path=/x,size=3'])).toThrow(/new disks go to the default pool/);
-    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--frobnicate'])).toThrow(/unrecognized argument/);
+    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--graphics', 'spice'])).toThrow(/--graphics spice: Dom0 shows guests over VNC/);
+    expect(() => parseVirtInstallArgs(['--name', 'a', '--pxe', '--frobnicate'])).toThrow(/unrecognized arguments: --frobnicate/);
+  });
+});
+
+// Command lines as virt-install's own test suite writes them (virt-manager tests/test_cli.py) and
+// as its man page documents the option syntax.
+describe('virt-install command lines as its users write them', () => {
+  const parse = (line: string) => parseVirtInstallArgs(line.split(' '));
+
+  test('comma sub-options: --memory N,maxmemory=, --vcpus N,maxvcpus=,sockets=,cores=,threads=', () => {
+    const a = parse('--name a --pxe --memory 500,maxmemory=1000 --vcpus 2,maxvcpus=4,sockets=1,cores=2,threads=2');
+    expect(a.description).toMatchObject({ memory: 500, maxMemory: 1000, vcpus: 2, maxVcpus: 4 });
+    expect(a.warnings).toContain('--vcpus sockets/cores/threads: the guest gets 4 vCPUs; Dom0 does not set a CPU topology');
+    expect(parse('--name a --pxe --vcpus sockets=2,cores=2').description.vcpus).toBe(4);
+    expect(() => parse('--name a --pxe --vcpus 4,sockets=3')).toThrow('--vcpus: sockets=3 make 3 vCPUs, not 4');
+    expect(() => parse('--name a --pxe --memory 500,hugepages=off')).toThrow("--memory: unknown or unsupported sub-option 'hugepages'");
+  });
+
+  test('--nodisks --pxe, --disk none --livecd, --cdrom with --dry abbreviated as argparse allows', () => {
+    expect(parse('--name a --nodisks --pxe').description.disks).toEqual([]);
+    const live = parse('--name a --cdrom /isos/live.iso --disk none --livecd --dry');
+    expect(live).toMatchObject({ dryRun: true, description: { disks: [], liveCd: true, source: { kind: 'cdrom' } } });
+    const plan = planInstall(live.description, facts());
+    expect(plan.final.boot).toBe('d');
+    expect(plan.install).toBeUndefined();
+  });
+
+  test('--file / --file-size, --hvm, --paravirt, --os-type (deprecated, said)', () => {
+    const a = parse('--name a --hvm --import --file /img/a.img --file /img/b.img');
+    expect(a.description.disks).toEqual([{ kind: 'existing', path: '/img/a.img' }, { kind: 'existing', path: '/img/b.img' }]);
+    expect(parse('--name a --pxe --file /img/new.img --file-size 4 --nonsparse').description.disks).toEqual([{ kind: 'new', path: '/img/new.img', sizeGiB: 4 }]);
+    expect(parse('--name a --paravirt --import --disk /img/a.img').warnings[0]).toMatch(/^--paravirt: /);
+    expect(parse('--name a --pxe --os-variant generic --os-type linux').warnings).toContain('--os-type is deprecated and does nothing (--os-type linux); --os-variant names the OS');
+  });
+
+  test('--disk forms: bare path, path=X,size=N outside the pool, bus=, device=cdrom (several), readonly', () => {
+    const a = parse('--name a --pxe --disk /img/a.qcow2,bus=sata --disk path=/srv/vm/b.qcow2,size=8,format=qcow2 --disk device=cdrom,path=/isos/1.iso --disk device=cdrom --disk /img/ro.img,readonly=on');
+    expect(a.description.disks).toEqual([
+      { kind: 'existing', path: '/img/a.qcow2', bus: 'sata' },
+      { kind: 'new', path: '/srv/vm/b.qcow2', sizeGiB: 8, format: 'qcow2' },
+      { kind: 'cdrom', path: '/isos/1.iso' },
+      { kind: 'cdrom' },
+      { kind: 'existing', path: '/img/ro.img', readonly: true },
+    ]);
+    const plan = planInstall(a.description, facts({ existingFormats: ['qcow2', 'raw'] }));
+    expect(plan.newDisks).toEqual([{ path: '/srv/vm/b.qcow2', format: 'qcow2', sizeBytes: 8 * 1024 ** 3 }]);
+    expect(plan.final.disk.map((d) => `${d.vdev}:${d.devtype}:${d.access}:${d.target}`)).toEqual([
+      'sda:disk:w:/img/a.qcow2', 'xvda:disk:w:/srv/vm/b.qcow2', 'xvdb:disk:r:/img/ro.img', 'hdb:cdrom:r:/isos/1.iso', 'hdc:cdrom:r:',
+    ]);
+    expect(() => planInstall(parse('--name a --pxe --disk path=/srv/x.img,size=1').description, facts({ taken: (p) => p === '/srv/x.img' }))).toThrow(
+      '--disk path=/srv/x.img,size=: /srv/x.img already exists; drop size= to use it as it is, or choose a new path',
+    );
+    expect(() => parse('--name a --pxe --disk size=1,cache=none')).toThrow("--disk: unknown or unsupported sub-option 'cache'");
+    expect(() => parse('--name a --pxe --disk device=floppy')).toThrow('--disk device=floppy: use disk or cdrom');
+  });
+
+  test('several --network, bridge:NAME and network:NAME forms, --mac RANDOM', () => {
+    const a = parse('--name a --pxe --network bridge:mybr0,model=e1000 --network network:default --mac RANDOM --network user,mac=52:54:00:AA:BB:CC');
+    expect([a.description.network, ...(a.description.moreNetworks ?? [])]).toEqual([
+      { kind: 'bridge', bridge: 'mybr0', model: 'e1000' },
+      { kind: 'nat' },
+      { kind: 'nat', mac: '52:54:00:aa:bb:cc' },
+    ]);
+    expect(planInstall(a.description, facts()).final.vif).toHaveLength(3);
+  });
+
+  test('--graphics vnc,password=,keymap=,listen=; --autoconsole text|graphical|none; --connect', () => {
+    const a = parse('--name a --pxe --graphics vnc,password=foo,keymap=ja,listen=0.0.0.0 --autoconsole text');
+    expect(a).toMatchObject({ consoleMode: 'text', autoconsole: true, description: { graphics: 'vnc', vnc: { password: 'foo', keymap: 'ja', listen: '0.0.0.0' } } });
+    expect(planInstall(a.description, facts()).final.vfb).toEqual([{ type: 'vnc', vncpasswd: 'foo', keymap: 'ja', vnclisten: '0.0.0.0' }]);
+    expect(a.warnings.some((w) => w.startsWith('--graphics port=/listen='))).toBe(true);
+    expect(parse('--name a --pxe --autoconsole none').autoconsole).toBe(false);
+    expect(parse('--name a --pxe --connect xen:///').description.name).toBe('a');
+    expect(() => parse('--name a --pxe --connect qemu:///system')).toThrow(/--connect qemu:\/\/\/system: this virt-install creates domains on this host's Dom0 engine/);
+    expect(() => parse('--name a --pxe --autoconsole vnc')).toThrow('--autoconsole vnc: use text, graphical or none');
+  });
+
+  test('--boot: uefi refused by name, orders said, kernel= boots directly; --console/--serial pty', () => {
+    expect(() => parse('--name a --osinfo generic --boot uefi --disk size=1 --pxe')).toThrow(/^--boot uefi: UEFI firmware is not supported yet/);
+    expect(parse('--name a --cdrom /x.iso --boot cdrom,hd,menu=on').warnings[0]).toMatch(/^--boot cdrom,hd,menu=on: the boot order follows the install method/);
+    expect(parse('--name a --boot kernel=/k,initrd=/i,kernel_args=console=ttyS0 --console pty,target_type=serial --serial pty').description.source).toEqual({
+      kind: 'kernel', kernel: '/k', initrd: '/i', args: 'console=ttyS0',
+    });
+    expect(() => parse('--name a --pxe --serial tcp,host=:4444')).toThrow(/^--serial tcp,host=:4444: the guest has one serial port/);
   });
 });
 

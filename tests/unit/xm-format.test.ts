@@ -1,6 +1,6 @@
 // xm's output must match Xen's byte for byte: scripts parse it.
 import { expect, test } from 'vitest';
-import { formatInfo, formatList, formatSxp, formatUptime, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow } from '../../engine/cli/xm/format.js';
+import { formatInfo, formatList, formatSxp, formatUptime, formatUptimeHeader, formatUptimeRow, formatUptimeShort, formatVcpuHeader, formatVcpuRow } from '../../engine/cli/xm/format.js';
 
 test("xm list matches the Xen reference's example exactly", () => {
   const out = formatList([
@@ -31,10 +31,14 @@ test('xm list --long is an S-expression', () => {
 });
 
 test('xm uptime', () => {
-  expect(formatUptimeHeader()).toBe('Name                                ID Uptime');
-  expect(formatUptimeRow('guest1', 3, 3725)).toBe('guest1                               3 1:02:05');
-  expect(formatUptime(2 * 86400 + 5)).toBe('2 days, 0:00:05');
-  expect(formatUptime(86400)).toBe('1 day, 0:00:00');
+  // Xen 4.1 main.py xm_uptime: '%-33s %4s %s ' header, '%(name)-32s %(domid)5s ' rows, '%2d:%02d:%02d'.
+  expect(formatUptimeHeader()).toBe('Name                                ID Uptime ');
+  expect(formatUptimeRow('guest1', 3, 3725)).toBe('guest1                               3  1:02:05');
+  expect(formatUptimeRow('Domain-0', 0, 36000.6)).toBe('Domain-0                             0 10:00:01');
+  expect(formatUptimeRow('halted', undefined, 99)).toBe('halted                                  0:00:00');
+  expect(formatUptime(2 * 86400 + 5)).toBe('2 days,  0:00:05');
+  expect(formatUptime(86400)).toBe('1 day,  0:00:00');
+  expect(formatUptimeShort(new Date(2026, 0, 1, 9, 5, 7), 'guest1', 3, 3725)).toBe(' 09:05:07 up  1:02, guest1 (3)');
 });
 
 test('xm vcpu-list', () => {

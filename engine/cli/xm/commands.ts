@@ -10,7 +10,7 @@ import { xendEvents, xendMethods, xendStreams, type DomainRow } from '../../prot
 import type { ProtocolClient } from '../../protocol/common/client.js';
 import type { Duplex } from 'node:stream';
 import { xendSocketPath } from '../../xend/socket-path.js';
-import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
+import { formatInfo, formatList, formatSxp, formatUptimeHeader, formatUptimeRow, formatUptimeShort, formatVcpuHeader, formatVcpuRow, type SxpValue } from './format.js';
 import { attachConsole } from './console.js';
 import { STORAGE_COMMANDS } from './storage.js';
 import { NETWORK_COMMANDS } from './network.js';
@@ -273,7 +273,7 @@ export const COMMANDS: Command[] = [
       const now = Date.now();
       const secs = (r: DomainRow) => (r.domid === 0 ? host.uptime : (now - (r.startTime ?? now)) / 1000);
       if (opts.short) {
-        for (const r of live) ctx.out(`${new Date().toTimeString().slice(0, 8)} up ${formatUptimeRow('', 0, secs(r)).trim().replace(/^0\s+/, '')}, ${r.name} (${r.domid})\n`);
+        for (const r of live) ctx.out(`${formatUptimeShort(new Date(), r.name, r.domid, secs(r))}\n`);
       } else {
         ctx.out(formatUptimeHeader() + '\n' + live.map((r) => formatUptimeRow(r.name, r.domid!, secs(r))).join('\n') + '\n');
       }

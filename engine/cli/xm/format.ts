@@ -53,24 +53,34 @@ function sxpAtom(v: SxpAtom): string {
 }
 
 export function formatUptimeHeader(): string {
-  // '%-33s %4s %s'
-  return `${rpad('Name', 33)} ${lpad('ID', 4)} Uptime`;
+  // print '%-33s %4s %s ' % ('Name','ID','Uptime'): the trailing blank is Xen's.
+  return `${rpad('Name', 33)} ${lpad('ID', 4)} Uptime `;
 }
 
-export function formatUptimeRow(name: string, domid: number, seconds: number): string {
-  return `${rpad(name, 33)} ${lpad(String(domid), 4)} ${formatUptime(seconds)}`;
+/** A row: `'%(name)-32s %(domid)5s ' % d` + the uptime; a domain that is not running shows 0. */
+export function formatUptimeRow(name: string, domid: number | undefined, seconds: number): string {
+  return `${rpad(name, 32)} ${lpad(domid === undefined ? '' : String(domid), 5)} ${formatUptime(domid === undefined ? 0 : seconds)}`;
 }
 
-/** Xen's uptime text: `2 days, 3:04:05` or `3:04:05`. */
-export function formatUptime(total: number): string {
-  const s = Math.floor(total);
+/** `xm uptime -s`: `' %H:%M:%S up ' + days + '%2d:%02d' + ', name (domid)'`, as Xen's main.py built it. */
+export function formatUptimeShort(now: Date, name: string, domid: number | undefined, seconds: number): string {
+  const clock = [now.getHours(), now.getMinutes(), now.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return ` ${clock} up ${formatUptime(domid === undefined ? 0 : seconds, false)}, ${name} (${domid ?? ''})`;
+}
+
+/** Xen's uptime text, seconds rounded: `2 days,  3:04:05` (hours are `%2d`), `1 day, 10:00:00`, ` 3:04:05`. */
+export function formatUptime(total: number, withSeconds = true): string {
+  let s = Math.round(total);
   const days = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const clock = `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
-  if (days === 0) return clock;
-  return `${days} day${days === 1 ? '' : 's'}, ${clock}`;
+  s -= days * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  const sec = s - m * 60;
+  let out = days > 0 ? `${days} day${days > 1 ? 's' : ''}, ` : '';
+  out += `${lpad(String(h), 2)}:${String(m).padStart(2, '0')}`;
+  if (withSeconds) out += `:${String(sec).padStart(2, '0')}`;
+  return out;
 }
 
 export interface VcpuRow {

@@ -18,23 +18,31 @@ export const installSourceSchema = z.discriminatedUnion('kind', [
 ]);
 
 export const diskRequestSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('new'), sizeGiB: z.number().positive().max(65536).optional(), format: z.enum(['qcow2', 'raw']).optional(), bus: diskBus.optional() }),
-  z.object({ kind: z.literal('existing'), path, format: z.enum(['raw', 'qcow2']).optional(), bus: diskBus.optional() }),
+  z.object({ kind: z.literal('new'), path: path.optional(), sizeGiB: z.number().positive().max(65536).optional(), format: z.enum(['qcow2', 'raw']).optional(), bus: diskBus.optional() }),
+  z.object({ kind: z.literal('existing'), path, format: z.enum(['raw', 'qcow2']).optional(), bus: diskBus.optional(), readonly: z.boolean().optional() }),
+  z.object({ kind: z.literal('cdrom'), path: path.optional() }),
+]);
+
+const networkRequestSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('nat'), model: nicModel.optional(), mac: mac.optional() }),
+  z.object({ kind: z.literal('bridge'), bridge: z.string().min(1).max(15), model: nicModel.optional(), mac: mac.optional() }),
+  z.object({ kind: z.literal('none') }),
 ]);
 
 export const installDescriptionSchema = z.object({
   name: z.string().min(1).max(64),
   memory: z.number().int().positive().optional(),
+  maxMemory: z.number().int().positive().optional(),
   vcpus: z.number().int().positive().optional(),
+  maxVcpus: z.number().int().positive().optional(),
   osVariant: z.string().max(64).optional(),
   source: installSourceSchema,
   disks: z.array(diskRequestSchema).max(16),
-  network: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('nat'), model: nicModel.optional(), mac: mac.optional() }),
-    z.object({ kind: z.literal('bridge'), bridge: z.string().min(1).max(15), model: nicModel.optional(), mac: mac.optional() }),
-    z.object({ kind: z.literal('none') }),
-  ]),
+  network: networkRequestSchema,
+  moreNetworks: z.array(networkRequestSchema).max(7).optional(),
   graphics: z.enum(['vnc', 'none']),
+  vnc: z.object({ password: z.string().max(64).optional(), keymap: z.string().max(32).optional(), listen: z.string().max(64).optional() }).optional(),
+  liveCd: z.boolean().optional(),
   start: z.boolean().optional(),
   description: z.string().max(4096).optional(),
 });

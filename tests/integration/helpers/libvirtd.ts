@@ -1,21 +1,20 @@
 // Real libvirtd and sshd for the libvirt tests, started only if they are not running already
-// (idempotent: CI's host setup may have started libvirtd first). libvirtd is configured as
-// /work/shared/reference/libvirt.md describes for root with TCG guests; sshd runs on 127.0.0.1
-// with a host key and a client key generated per test run, touching nothing system-wide.
+// (idempotent: npm test's host-deps step may have started libvirtd first; both use
+// scripts/lib/libvirtd.mjs). sshd runs on 127.0.0.1 with a host key and a client key generated per
+// test run, touching nothing system-wide.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { GUEST_INITRD, GUEST_KERNEL } from './engine.js';
-
-export const LIBVIRT_SOCKET_DIR = '/var/run/libvirt';
-const QEMU_CONF = '/etc/libvirt/qemu.conf';
+import { ensureLibvirtd as ensureDaemon } from '../../../scripts/lib/libvirtd.mjs';
 
 /** Why the libvirt tests cannot run here, or null when they can. */
 export function libvirtUnavailable(): string | null {
   if (spawnSync('sh', ['-c', 'command -v libvirtd && command -v virsh'], { stdio: 'ignore' }).status !== 0) return 'libvirtd/virsh are not installed (apt-get install libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)';
   if (process.getuid?.() !== 0 && !virshWorks()) return 'libvirtd is not running and only root can start it here';
+  if (!existsSync('/usr/sbin/sshd')) return 'sshd is not installed (apt-get install openssh-server)';
   return null;
 }
 
@@ -23,23 +22,9 @@ function virshWorks(): boolean {
   return spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { stdio: 'ignore', timeout: 15_000 }).status === 0;
 }
 
-/** Configures (once) and starts virtlogd and libvirtd unless libvirtd already answers. */
+/** Starts libvirtd (configured as host-deps configures it) unless it already answers. */
 export async function ensureLibvirtd(): Promise<void> {
-  if (virshWorks()) return;
-  mkdirSync('/var/log/libvirt', { recursive: true });
-  if (spawnSync('getent', ['group', 'libvirt-qemu']).status !== 0) execFileSync('groupadd', ['-r', 'libvirt-qemu']);
-  if (spawnSync('id', ['libvirt-qemu'], { stdio: 'ignore' }).status !== 0) execFileSync('useradd', ['-r', '-g', 'libvirt-qemu', 'libvirt-qemu']);
-  const conf = readFileSync(QEMU_CONF, 'utf8');
-  const want: Record<string, string> = { user: '"root"', group: '"root"', dynamic_ownership: '0', security_driver: '"none"' };
-  const missing = Object.entries(want).filter(([k]) => !new RegExp(`^${k}\\s*=`, 'm').test(conf));
-  if (missing.length) appendFileSync(QEMU_CONF, `\n${missing.map(([k, v]) => `${k} = ${v}`).join('\n')}\n`);
-  if (spawnSync('pgrep', ['-x', 'virtlogd']).status !== 0) execFileSync('virtlogd', ['-d']);
-  if (spawnSync('pgrep', ['-x', 'libvirtd']).status !== 0) execFileSync('libvirtd', ['-d']);
-  const deadline = Date.now() + 30_000;
-  while (!virshWorks()) {
-    if (Date.now() > deadline) throw new Error('libvirtd did not come up within 30 s (see /var/log/libvirt/)');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  if (!(await ensureDaemon({ root: process.getuid?.() === 0 }))) throw new Error('libvirtd is not running and could not be started (see the message above)');
 }
 
 export function virsh(...args: string[]): string {
