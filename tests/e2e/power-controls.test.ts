@@ -146,8 +146,11 @@ describe('power controls', () => {
     await page.getByRole('tab', { name: 'Details', exact: true }).click();
     const panel = page.locator('#domain-panel-details');
     await panel.getByLabel('Memory (MiB)', { exact: true }).fill('999999');
+    await page.keyboard.press('Tab');
     await panel.getByLabel('vCPUs', { exact: true }).fill('64');
-    await panel.getByRole('button', { name: 'Apply', exact: true }).click();
+    await page.keyboard.press('Tab');
+    // Nothing valid to save: Apply stays off, and each field says what the host allows.
+    expect(await panel.getByRole('button', { name: 'Apply', exact: true }).isDisabled()).toBe(true);
     await expect.poll(() => panel.textContent()).toMatch(/The host has \d+ MiB: give at most that\./);
     expect(await panel.textContent()).toMatch(/The host has \d+ CPUs?: give at most \d+ vCPUs\./);
     const file = readFileSync(join(engine.home, 'config/domains/pw-a.cfg'), 'utf8');
@@ -164,5 +167,24 @@ describe('power controls', () => {
     expect(before).toBeGreaterThanOrEqual(4.5);
     expect(await contrastOf(forward)).toBeGreaterThanOrEqual(4.5);
     await page.keyboard.press('Escape');
+  });
+
+  test('keyboard: Enter on a wizard choice goes Forward, focus lands in the new step; Esc closes Performance preferences at once', async () => {
+    await page.getByRole('button', { name: 'New', exact: true }).click();
+    await page.getByRole('dialog', { name: /Step 1 of 5/ }).getByRole('radio').first().focus();
+    await page.keyboard.press('Enter');
+    const step2 = page.getByRole('dialog', { name: /Step 2 of 5/ });
+    await expect.poll(() => step2.count()).toBe(1);
+    const focused = await page.evaluate(() => ({ tag: document.activeElement?.tagName, inDialog: !!document.activeElement?.closest('[role="dialog"]') }));
+    expect(focused).toEqual({ tag: 'INPUT', inDialog: true });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => step2.count()).toBe(0);
+
+    await page.getByRole('button', { name: 'View', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Performance preferences…' }).click();
+    const prefs = page.getByRole('dialog', { name: 'Performance preferences' });
+    await expect.poll(() => prefs.count()).toBe(1);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => prefs.count()).toBe(0);
   });
 });

@@ -6,7 +6,8 @@ const FOCUSABLE =
   'textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 export function focusableIn(root: HTMLElement): HTMLElement[] {
-  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => !el.closest('[inert]') && !el.hidden);
+  // :disabled also covers controls inside a disabled fieldset, which have no disabled attribute.
+  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => !el.closest('[inert]') && !el.hidden && !el.matches(':disabled'));
 }
 
 /** Keeps Tab and Shift+Tab inside `root`. Call from its keydown handler. */
