@@ -91,6 +91,9 @@ async function nbdExport(): Promise<string> {
 async function hostDisk(d: DiskSpec): Promise<DiskSpec> {
   if (d.target === '') return d;
   if (d.backend === 'nbd') return { ...d, target: await nbdExport() };
+  // A LUN needs a target: tests/integration/iscsi.test.ts starts one (tgtd) and boots from it; here
+  // the rest of the case's argv is what is checked, so the LUN becomes a local image.
+  if (d.backend === 'iscsi') return { ...d, backend: 'file', target: image('raw') };
   if (d.backend === 'phy') {
     const dev = loopDevice();
     return dev ? { ...d, target: dev } : { ...d, backend: 'file', target: image('raw') };

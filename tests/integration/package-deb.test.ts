@@ -98,7 +98,7 @@ describe('the installed files', () => {
     const createHelp = inRoot('xm', ['help', 'create']).stdout.trim().split('\n');
     for (const line of createHelp) expect(xm).toContain(line.trim());
     const virtInstall = man('man1/virt-install.1.gz');
-    expect(virtInstall).toContain('--cdrom PATH');
+    expect(virtInstall).toContain('--cdrom, -c PATH');
     for (const line of inRoot('virt-install', ['--help']).stdout.trim().split('\n').slice(1)) expect(virtInstall).toContain(line.trim());
     const cfg = man('man5/xmdomain.cfg.5.gz');
     expect(cfg).toMatch(/^XMDOMAIN\.CFG\(5\)/);
