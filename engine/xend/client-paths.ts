@@ -31,16 +31,20 @@ export class ClientPaths {
   }
 
   /** Every host file a domain config names: disks (and no block devices), kernel, ramdisk (bootloader is never run). */
-  async checkConfig(ctx: RequestContext, config: DomainConfig): Promise<void> {
+  async checkConfig(ctx: RequestContext, config: DomainConfig, before?: DomainConfig): Promise<void> {
     if (isLocal(ctx)) return;
+    // An edit (domain.update) is checked for what it adds: paths the definition already named were
+    // put there by a local user, and refusing them would make a domain whose kernel sits in /boot
+    // uneditable from the GUI (even its memory).
+    const had = new Set(before?.disk.map((d) => `${d.backend}:${d.target}`) ?? []);
     for (const d of config.disk) {
-      if (d.target === '') continue;
+      if (d.target === '' || had.has(`${d.backend}:${d.target}`)) continue;
       if (d.backend === 'phy') throw new ClientPathError(`disk ${d.vdev}: remote clients cannot use host block devices (phy:${d.target})`);
       await this.check(ctx, d.target, `disk ${d.vdev}`);
     }
     for (const key of ['kernel', 'ramdisk'] as const) {
       const value = config[key];
-      if (value) await this.check(ctx, value, key);
+      if (value && value !== before?.[key]) await this.check(ctx, value, key);
     }
   }
 }

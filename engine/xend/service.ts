@@ -199,7 +199,7 @@ export class XendService {
         }
         // Validate exactly as a hand-written file would be: serialize, then load.
         const { config } = coded(() => loadDomainConfigText(serializeDomainConfig(next), `${name}.cfg`));
-        await this.#o.clientPaths?.checkConfig(ctx, config);
+        await this.#o.clientPaths?.checkConfig(ctx, config, base);
         const saved = await definitions.define(config);
         this.#o.notify?.({ kind: 'defined', name: config.name });
         const live: string[] = [];
